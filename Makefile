@@ -1,0 +1,50 @@
+# One entry for each job. `make serve` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_WORKERS ?= auto
+
+.PHONY: venv serve test test-unit test-contract test-api test-dimse test-infra lint typecheck bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+serve: venv
+	$(BIN)/cloudpacs serve
+
+test: venv lint typecheck
+	$(BIN)/pytest -n $(PYTEST_WORKERS) tests
+
+test-unit: venv
+	$(BIN)/pytest tests/unit
+
+test-contract: venv
+	$(BIN)/pytest tests/contract
+
+test-api: venv
+	$(BIN)/pytest tests/api
+
+test-dimse: venv
+	$(BIN)/pytest tests/dimse
+
+test-infra: venv
+	$(BIN)/pytest tests/infra
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy
+
+bench: venv
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache layers/.build cdk.out
