@@ -1,0 +1,152 @@
+"""BlobStore on S3 (DESIGN.md §4): objects stored as received, with their SHA-256.
+
+- ``put`` sends ``ChecksumSHA256``: S3 verifies the body against it (a corrupted upload is
+  rejected with ``BadDigest``) and keeps it as the object's checksum, which ``head`` reads
+  back with ``ChecksumMode=ENABLED``. ``overwrite=False`` is an S3 conditional write
+  (``If-None-Match: *``), atomic on the service: 412 means the key exists (``BlobExists``);
+  409 ``ConditionalRequestConflict`` means a concurrent conditional write is in flight, and
+  S3 asks for a retry, after which the winner's object answers 412. moto honours
+  ``If-None-Match`` on ``PutObject`` (the contract tests exercise it), so there is no
+  head-then-put fallback.
+- ``get_range`` is one ranged GET. Like a file read, it returns fewer bytes at the end of
+  the object and ``b""`` from beyond it (S3 answers 416 there).
+- ``head`` returns ``sha256=None`` for objects without a whole-object SHA-256 (e.g. a
+  multipart upload, whose checksum is a checksum of part checksums).
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from cloudpacs.ports import BlobExists, BlobInfo, BlobNotFound
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+
+NOT_FOUND = {"NoSuchKey", "404", "NotFound"}
+CONFLICT_RETRIES = 5
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def sha256_hex_to_b64(sha256: str) -> str:
+    return base64.b64encode(bytes.fromhex(sha256)).decode("ascii")
+
+
+def sha256_b64_to_hex(value: str | None) -> str | None:
+    """The hex digest of a whole-object checksum; None for absent or composite ones."""
+    if not value or "-" in value:
+        return None
+    raw = base64.b64decode(value)
+    return raw.hex() if len(raw) == 32 else None
+
+
+class S3BlobStore:
+    def __init__(self, bucket: str, client: Any | None = None, prefix: str = "") -> None:
+        self.bucket = bucket
+        self.prefix = prefix
+        self.client: S3Client = client if client is not None else boto3.client("s3")
+
+    def _key(self, key: str) -> str:
+        return self.prefix + key
+
+    def put(self, key: str, data: bytes, *, sha256: str, overwrite: bool) -> None:
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": self._key(key),
+            "Body": data,
+            "ChecksumSHA256": sha256_hex_to_b64(sha256),
+        }
+        if not overwrite:
+            params["IfNoneMatch"] = "*"
+        for attempt in range(CONFLICT_RETRIES):
+            try:
+                self.client.put_object(**params)
+                return
+            except ClientError as exc:
+                code = _code(exc)
+                if code == "PreconditionFailed":
+                    raise BlobExists(key) from None
+                if code != "ConditionalRequestConflict" or attempt == CONFLICT_RETRIES - 1:
+                    raise
+            time.sleep(0.05 * 2**attempt)
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        except ClientError as exc:
+            if _code(exc) in NOT_FOUND:
+                raise BlobNotFound(key) from None
+            raise
+
+    def get_range(self, key: str, offset: int, length: int) -> bytes:
+        if length <= 0:
+            return b""
+        try:
+            response = self.client.get_object(
+                Bucket=self.bucket,
+                Key=self._key(key),
+                Range=f"bytes={offset}-{offset + length - 1}",
+            )
+        except ClientError as exc:
+            if _code(exc) in NOT_FOUND:
+                raise BlobNotFound(key) from None
+            if _code(exc) == "InvalidRange":
+                return b""
+            raise
+        return response["Body"].read()
+
+    def iter_chunks(self, key: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        """The body as it streams in; ``BlobNotFound`` is raised by this call, not later."""
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
+        except ClientError as exc:
+            if _code(exc) in NOT_FOUND:
+                raise BlobNotFound(key) from None
+            raise
+        return _stream(body, chunk_size)
+
+    def head(self, key: str) -> BlobInfo | None:
+        try:
+            response = self.client.head_object(
+                Bucket=self.bucket, Key=self._key(key), ChecksumMode="ENABLED"
+            )
+        except ClientError as exc:
+            if _code(exc) in NOT_FOUND:
+                return None
+            raise
+        return BlobInfo(
+            size=int(response["ContentLength"]),
+            sha256=sha256_b64_to_hex(response.get("ChecksumSHA256")),
+        )
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self._key(prefix)):
+            for entry in page.get("Contents", []):
+                yield entry["Key"].removeprefix(self.prefix)
+
+    def presigned_get_url(self, key: str, expires_in: int) -> str | None:
+        return self.client.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": self._key(key)},
+            ExpiresIn=expires_in,
+        )
+
+
+def _stream(body: Any, chunk_size: int) -> Iterator[bytes]:
+    try:
+        yield from body.iter_chunks(chunk_size)
+    finally:
+        body.close()

@@ -1,0 +1,136 @@
+"""BlobStore on the local file system (the embedded default).
+
+Objects are written to a temporary file in the destination folder, flushed, and renamed
+into place, so a reader never sees a half-written object. ``overwrite=False`` uses a hard
+link, which fails atomically when the key exists. The SHA-256 recorded at ``put`` is kept
+in a small side file so ``head`` can report it without re-hashing.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from cloudpacs.ports import BlobExists, BlobInfo, BlobNotFound
+
+_CHECKSUM_SUFFIX = ".sha256"
+
+
+class FileBlobStore:
+    def __init__(self, root: Path, *, fsync: bool = True) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.fsync = fsync
+
+    def _path(self, key: str) -> Path:
+        if key.startswith("/") or ".." in key.split("/"):
+            raise ValueError(f"unsafe blob key {key!r}")
+        return self.root / key
+
+    def put(self, key: str, data: bytes, *, sha256: str, overwrite: bool) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                if self.fsync:
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            if overwrite:
+                self._write_checksum(path, sha256)
+                os.replace(tmp, path)
+            else:
+                try:
+                    os.link(tmp, path)
+                except FileExistsError:
+                    raise BlobExists(key) from None
+                self._write_checksum(path, sha256)
+        finally:
+            tmp.unlink(missing_ok=True)
+        if self.fsync:
+            dir_fd = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+
+    def _write_checksum(self, path: Path, sha256: str) -> None:
+        side = path.with_name(path.name + _CHECKSUM_SUFFIX)
+        tmp = side.with_name(f".tmp-{os.getpid()}-{id(self)}-{side.name}")
+        tmp.write_text(sha256)
+        os.replace(tmp, side)
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            raise BlobNotFound(key) from None
+
+    def get_range(self, key: str, offset: int, length: int) -> bytes:
+        try:
+            with open(self._path(key), "rb") as fh:
+                fh.seek(offset)
+                return fh.read(length)
+        except FileNotFoundError:
+            raise BlobNotFound(key) from None
+
+    def iter_chunks(self, key: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        path = self._path(key)
+        if not path.is_file():
+            raise BlobNotFound(key)
+        return _read_chunks(path, chunk_size)
+
+    def head(self, key: str) -> BlobInfo | None:
+        path = self._path(key)
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            return None
+        side = path.with_name(path.name + _CHECKSUM_SUFFIX)
+        try:
+            sha = side.read_text().strip() or None
+        except FileNotFoundError:
+            sha = None
+        return BlobInfo(size=size, sha256=sha)
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        for victim in (path, path.with_name(path.name + _CHECKSUM_SUFFIX)):
+            try:
+                victim.unlink()
+            except FileNotFoundError:
+                pass
+        _prune_empty_parents(path.parent, self.root)
+
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        base = self._path(prefix.rstrip("/")) if prefix else self.root
+        if base.is_file():
+            yield prefix
+            return
+        for dirpath, _dirs, files in os.walk(base):
+            for name in sorted(files):
+                if name.startswith(".tmp-") or name.endswith(_CHECKSUM_SUFFIX):
+                    continue
+                yield Path(dirpath, name).relative_to(self.root).as_posix()
+
+    def presigned_get_url(self, key: str, expires_in: int) -> str | None:
+        return None
+
+
+def _read_chunks(path: Path, chunk_size: int) -> Iterator[bytes]:
+    with open(path, "rb") as fh:
+        while chunk := fh.read(chunk_size):
+            yield chunk
+
+
+def _prune_empty_parents(folder: Path, root: Path) -> None:
+    while folder != root and root in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent

@@ -1,0 +1,83 @@
+"""``cloudpacs`` command line: ``cloudpacs serve`` runs the embedded server.
+
+Settings come from the typed settings model (environment and optional YAML file); the
+command-line options override them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import sys
+from pathlib import Path
+
+from cloudpacs.settings import SettingsError, load_settings
+
+log = logging.getLogger("cloudpacs")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from cloudpacs.runtime import build_services
+    from cloudpacs.web.app import create_app
+
+    overrides: dict[str, object] = {}
+    if args.host:
+        overrides["host"] = args.host
+    if args.port:
+        overrides["port"] = args.port
+    if args.data_dir:
+        overrides["data_dir"] = Path(args.data_dir)
+    try:
+        settings = load_settings(**overrides)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if not is_loopback(settings.host):
+        print(
+            f"refusing to listen on {settings.host}: without authentication the server "
+            "binds to loopback only (127.0.0.1 or ::1)",
+            file=sys.stderr,
+        )
+        return 2
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = create_app(build_services(settings))
+    log.info(
+        "DICOMweb at http://%s:%d%s, data in %s",
+        settings.host, settings.port, settings.base_path, settings.data_dir.resolve(),
+    )
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level,
+                access_log=args.access_log)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="cloudpacs", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_serve = sub.add_parser("serve", help="run the embedded DICOMweb server")
+    p_serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    p_serve.add_argument("--port", type=int, help="HTTP port (default 8080)")
+    p_serve.add_argument("--data-dir", help="data folder (default ./.cloudpacs-data)")
+    p_serve.add_argument("--log-level", default="info")
+    p_serve.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True)
+    p_serve.set_defaults(func=serve)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper() if hasattr(args, "log_level") else "INFO",
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

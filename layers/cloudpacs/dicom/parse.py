@@ -1,0 +1,121 @@
+"""Parse and validate one Part-10 object, and derive what the index records about it.
+
+Rules (PS3.10 §7, PS3.18 §10.5): the object must be a Part-10 file (preamble, ``DICM``,
+File Meta Information) with a known transfer syntax, and carry well-formed Study, Series and
+SOP Instance UIDs and a SOP Class UID. The bytes are stored as received; nothing here
+rewrites them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import struct
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pydicom
+from pydicom.dataset import Dataset, FileDataset
+from pydicom.errors import InvalidDicomError
+from pydicom.uid import AllTransferSyntaxes, DeflatedExplicitVRLittleEndian
+
+from cloudpacs.dicom import attributes, json_model
+from cloudpacs.dicom.frames import frame_table
+from cloudpacs.errors import InvalidDicom
+from cloudpacs.model import IndexEntry, InstanceRecord
+from cloudpacs.uids import is_valid_uid
+
+PIXEL_DATA = 0x7FE00010
+_KNOWN_SYNTAXES = frozenset(str(uid) for uid in AllTransferSyntaxes)
+_DEFER = 4096
+
+
+@dataclass(frozen=True)
+class ParsedInstance:
+    data: bytes
+    entry: IndexEntry
+
+    @property
+    def record(self) -> InstanceRecord:
+        return self.entry.instance
+
+
+def read_dataset(data: bytes, *, defer: bool = True) -> FileDataset:
+    """Read a Part-10 object without loading large values; raise InvalidDicom if it is not."""
+    try:
+        ds = pydicom.dcmread(io.BytesIO(data), defer_size=_DEFER if defer else None)
+    except (InvalidDicomError, EOFError, ValueError, KeyError, struct.error) as exc:
+        raise InvalidDicom(f"not a DICOM Part-10 object: {exc}") from None
+    except Exception as exc:  # pydicom raises a wide range on damaged input
+        raise InvalidDicom(f"unreadable DICOM object: {exc.__class__.__name__}: {exc}") from None
+    return ds
+
+
+def _required_uid(ds: Dataset, keyword: str) -> str:
+    value = ds.get(keyword)
+    if value is None or str(value) == "":
+        raise InvalidDicom(f"{keyword} is missing")
+    text = str(value)
+    if not is_valid_uid(text):
+        raise InvalidDicom(f"{keyword} is not a valid UID: {text[:80]!r}")
+    return text
+
+
+def _pixel_data_position(ds: Dataset, data: bytes) -> tuple[int, int, int] | None:
+    """(element start, value offset, value length) of Pixel Data, or None if absent."""
+    if PIXEL_DATA not in ds:
+        return None
+    raw = ds.get_item(PIXEL_DATA, keep_deferred=True)
+    value_tell = getattr(raw, "value_tell", None)
+    if value_tell is None:
+        return None
+    length = int(raw.length)
+    implicit = bool(getattr(raw, "is_implicit_VR", False))
+    header = 8 if implicit else 12
+    return value_tell - header, value_tell, length
+
+
+def parse_instance(data: bytes) -> ParsedInstance:
+    """Validate ``data`` and build its index entry. Raises ``InvalidDicom`` with a reason."""
+    if len(data) < 132 or data[128:132] != b"DICM":
+        raise InvalidDicom("not a DICOM Part-10 object: no 'DICM' prefix after the preamble")
+    ds = read_dataset(data)
+    meta = getattr(ds, "file_meta", None)
+    transfer_syntax = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
+    if not transfer_syntax:
+        raise InvalidDicom("File Meta Information has no TransferSyntaxUID")
+    if transfer_syntax not in _KNOWN_SYNTAXES:
+        raise InvalidDicom(f"unknown transfer syntax {transfer_syntax[:80]!r}")
+    study = _required_uid(ds, "StudyInstanceUID")
+    series = _required_uid(ds, "SeriesInstanceUID")
+    sop = _required_uid(ds, "SOPInstanceUID")
+    sop_class = _required_uid(ds, "SOPClassUID")
+
+    pixel = _pixel_data_position(ds, data)
+    frames = None
+    header_length = len(data)
+    if pixel is not None and transfer_syntax != DeflatedExplicitVRLittleEndian:
+        # Deflated datasets have no usable byte offsets: metadata reads the whole object.
+        header_length = pixel[0]
+        frames = frame_table(ds, data, transfer_syntax, pixel[1], pixel[2])
+
+    record = InstanceRecord(
+        study_uid=study,
+        series_uid=series,
+        sop_uid=sop,
+        sop_class_uid=sop_class,
+        transfer_syntax_uid=transfer_syntax,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        attrs=json_model.select(ds, attributes.INSTANCE_ATTRIBUTES),
+        header_length=header_length,
+        frames=frames,
+        stored_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+    )
+    entry = IndexEntry(
+        study_attrs=json_model.select(ds, attributes.STUDY_ATTRIBUTES),
+        series_attrs=json_model.select(ds, attributes.SERIES_ATTRIBUTES),
+        instance=record,
+        modality=str(ds.get("Modality") or ""),
+    )
+    return ParsedInstance(data=data, entry=entry)

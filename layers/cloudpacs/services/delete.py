@@ -1,0 +1,48 @@
+"""Delete at study, series and instance level (the DELETE verbs PACS offer beside PS3.18).
+
+The index entries go first, then the objects: a crash in between leaves unreferenced
+objects for the repair sweep, never an index entry that points at nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from cloudpacs.errors import NotFound
+from cloudpacs.keys import instance_key, series_metadata_key
+from cloudpacs.model import InstanceRecord
+from cloudpacs.ports import BlobStore, Index
+from cloudpacs.uids import check_uid
+
+DeletedHook = Callable[[InstanceRecord], None]
+
+
+class DeleteService:
+    def __init__(
+        self, index: Index, blobs: BlobStore, *, on_deleted: list[DeletedHook] | None = None
+    ) -> None:
+        self.index = index
+        self.blobs = blobs
+        self.on_deleted = on_deleted if on_deleted is not None else []
+
+    def delete(
+        self, study: str, series: str | None = None, sop: str | None = None
+    ) -> list[InstanceRecord]:
+        check_uid(study, "StudyInstanceUID")
+        if series is not None:
+            check_uid(series, "SeriesInstanceUID")
+        if sop is not None:
+            check_uid(sop, "SOPInstanceUID")
+        removed = self.index.remove_instances(study, series, sop)
+        if not removed:
+            what = f"instance {sop}" if sop else f"series {series}" if series else "study"
+            raise NotFound(f"{what} not found in study {study}")
+        for rec in removed:
+            self.blobs.delete(instance_key(rec.study_uid, rec.series_uid, rec.sop_uid))
+        for study_uid, series_uid in {(r.study_uid, r.series_uid) for r in removed}:
+            if self.index.series_partition(study_uid, series_uid) is None:
+                self.blobs.delete(series_metadata_key(study_uid, series_uid))
+        for rec in removed:
+            for hook in self.on_deleted:
+                hook(rec)
+        return removed

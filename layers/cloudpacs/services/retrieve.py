@@ -1,0 +1,231 @@
+"""Retrieve: WADO-RS instances, metadata, frames and bulk data (PS3.18 §10.4).
+
+- Instances stream from the blob store as stored, or re-encoded on request.
+- Metadata of a series is served from a cache object next to its instances
+  (``.../metadata.json``), valid while the series revision recorded in the index is
+  unchanged; a stale cache is rebuilt, re-reading only the headers of instances that
+  changed. Each header is read with one ranged read of the bytes before Pixel Data.
+- A frame is one ranged read of its bytes, from the offsets recorded at ingest.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from cloudpacs.dicom import json_model, transcode
+from cloudpacs.dicom.frames import join_fragments
+from cloudpacs.errors import BadRequest, NotFound
+from cloudpacs.keys import instance_key, series_metadata_key
+from cloudpacs.model import InstanceRecord, SeriesRecord
+from cloudpacs.ports import BlobNotFound, BlobStore, Index
+from cloudpacs.uids import check_uid
+
+import hashlib
+
+PIXEL_DATA = "7FE00010"
+
+
+@dataclass(frozen=True)
+class Frame:
+    number: int
+    data: bytes
+    transfer_syntax: str
+    """Syntax of ``data``: the stored one, or Explicit VR Little Endian once decoded."""
+
+
+def instance_path(rec: InstanceRecord) -> str:
+    return f"studies/{rec.study_uid}/series/{rec.series_uid}/instances/{rec.sop_uid}"
+
+
+def parse_frame_list(text: str) -> list[int]:
+    numbers: list[int] = []
+    for item in text.split(","):
+        item = item.strip()
+        if not item.isdigit() or int(item) < 1:
+            raise BadRequest(f"invalid frame number {item[:20]!r} (frames are numbered from 1)")
+        numbers.append(int(item))
+    return numbers
+
+
+class RetrieveService:
+    def __init__(self, index: Index, blobs: BlobStore) -> None:
+        self.index = index
+        self.blobs = blobs
+
+    # -- which instances --------------------------------------------------------------
+    def instances(
+        self, study: str, series: str | None = None, sop: str | None = None
+    ) -> list[InstanceRecord]:
+        """Instances of a study, a series or one instance, in series/instance order."""
+        check_uid(study, "StudyInstanceUID")
+        if series is not None:
+            check_uid(series, "SeriesInstanceUID")
+        if sop is not None:
+            assert series is not None
+            check_uid(sop, "SOPInstanceUID")
+            rec = self.index.get_instance(study, series, sop)
+            if rec is None:
+                raise NotFound(f"instance {sop} not found in series {series} of study {study}")
+            return [rec]
+        if series is not None:
+            found = self.index.series_partition(study, series)
+            if found is None:
+                raise NotFound(f"series {series} not found in study {study}")
+            return _ordered(found[1])
+        partition = self.index.study_partition(study)
+        if partition is None:
+            raise NotFound(f"study {study} not found")
+        return _ordered(partition.instances)
+
+    # -- bytes ------------------------------------------------------------------------
+    def chunks(self, rec: InstanceRecord) -> Iterator[bytes]:
+        return self.blobs.iter_chunks(instance_key(rec.study_uid, rec.series_uid, rec.sop_uid))
+
+    def read(self, rec: InstanceRecord) -> bytes:
+        return self.blobs.get(instance_key(rec.study_uid, rec.series_uid, rec.sop_uid))
+
+    def converted(self, rec: InstanceRecord, transfer_syntax: str) -> bytes:
+        """The instance in ``transfer_syntax`` (Explicit VR Little Endian is supported)."""
+        if transfer_syntax == rec.transfer_syntax_uid:
+            return self.read(rec)
+        if transfer_syntax != transcode.ExplicitVRLittleEndian:
+            raise transcode.NotAcceptable(f"transfer syntax {transfer_syntax} is not offered")
+        return transcode.to_explicit_little(self.read(rec), rec.transfer_syntax_uid)
+
+    # -- frames -----------------------------------------------------------------------
+    def frames(
+        self, rec: InstanceRecord, numbers: list[int], *, decode: bool = False
+    ) -> list[Frame]:
+        """Frames by number; ``decode`` returns native pixel bytes for compressed data."""
+        count = rec.frames.count if rec.frames else 0
+        if rec.header_length >= rec.size and rec.frames is None:
+            raise NotFound(f"instance {rec.sop_uid} has no pixel data")
+        for n in numbers:
+            if rec.frames is not None and n > count:
+                raise NotFound(f"instance {rec.sop_uid} has {count} frame(s); no frame {n}")
+        compressed = rec.transfer_syntax_uid not in transcode.UNCOMPRESSED
+        if rec.frames is None or (decode and compressed):
+            data = self.read(rec)
+            return [
+                Frame(n, transcode.decode_frame(data, n), transcode.ExplicitVRLittleEndian)
+                for n in numbers
+            ]
+        key = instance_key(rec.study_uid, rec.series_uid, rec.sop_uid)
+        out = []
+        for n in numbers:
+            ranges = rec.frames.ranges(n)
+            start = ranges[0][0]
+            end = ranges[-1][0] + ranges[-1][1]
+            raw = self.blobs.get_range(key, start, end - start)
+            out.append(Frame(n, join_fragments(raw, ranges), rec.transfer_syntax_uid))
+        return out
+
+    # -- metadata ---------------------------------------------------------------------
+    def instance_metadata(self, rec: InstanceRecord) -> dict[str, object]:
+        key = instance_key(rec.study_uid, rec.series_uid, rec.sop_uid)
+        prefix = self.blobs.get_range(key, 0, rec.header_length)
+        ds = transcode.header_dataset(prefix)
+        meta: dict[str, object] = json_model.instance_metadata(ds, instance_path(rec))
+        if rec.header_length < rec.size and PIXEL_DATA not in meta:
+            encapsulated = rec.frames is not None and rec.frames.native is None
+            vr = "OB" if encapsulated or int(ds.get("BitsAllocated") or 8) <= 8 else "OW"
+            meta[PIXEL_DATA] = {
+                "vr": vr,
+                "BulkDataURI": f"{json_model.BULK_BASE}/{instance_path(rec)}/bulkdata/{PIXEL_DATA}",
+            }
+        return meta
+
+    def metadata(self, study: str, series: str | None = None, sop: str | None = None) -> bytes:
+        """DICOM JSON array of the instances' metadata, bulk data URIs unbound."""
+        if sop is not None:
+            rec = self.instances(study, series, sop)[0]
+            return json_model.dumps([self.instance_metadata(rec)])
+        if series is not None:
+            check_uid(study, "StudyInstanceUID")
+            check_uid(series, "SeriesInstanceUID")
+            found = self.index.series_partition(study, series)
+            if found is None:
+                raise NotFound(f"series {series} not found in study {study}")
+            return self._series_metadata(found[0], found[1])
+        check_uid(study, "StudyInstanceUID")
+        partition = self.index.study_partition(study)
+        if partition is None:
+            raise NotFound(f"study {study} not found")
+        arrays = []
+        for se in partition.series:
+            members = tuple(i for i in partition.instances if i.series_uid == se.series_uid)
+            arrays.append(self._series_metadata(se, members))
+        return _join_arrays(arrays)
+
+    def _series_metadata(
+        self, series: SeriesRecord, instances: tuple[InstanceRecord, ...]
+    ) -> bytes:
+        key = series_metadata_key(series.study_uid, series.series_uid)
+        cached: dict[str, object] = {}
+        try:
+            header, _, body = self.blobs.get(key).partition(b"\n")
+            manifest = json.loads(header)
+            if manifest.get("revision") == series.revision:
+                return body
+            shas = manifest.get("shas", {})
+            for item in json.loads(body):
+                sop = item.get("00080018", {}).get("Value", [None])[0]
+                if sop is not None and sop in shas:
+                    cached[f"{sop}:{shas[sop]}"] = item
+        except (BlobNotFound, ValueError):
+            pass
+        ordered = _ordered(instances)
+        items = [
+            cached.get(f"{rec.sop_uid}:{rec.sha256}") or self.instance_metadata(rec)
+            for rec in ordered
+        ]
+        body = json_model.dumps(items)
+        manifest_bytes = json_model.dumps(
+            {"revision": series.revision, "shas": {r.sop_uid: r.sha256 for r in ordered}}
+        )
+        payload = manifest_bytes + b"\n" + body
+        self.blobs.put(
+            key, payload, sha256=hashlib.sha256(payload).hexdigest(), overwrite=True
+        )
+        return body
+
+    # -- bulk data --------------------------------------------------------------------
+    def bulkdata(self, rec: InstanceRecord, tag_path: str) -> bytes:
+        """The value of the element at ``tag_path`` ("7FE00010", "00540016/0/00181072")."""
+        import io
+
+        import pydicom
+
+        parts = tag_path.strip("/").split("/")
+        ds = pydicom.dcmread(io.BytesIO(self.read(rec)))
+        node: object = ds
+        try:
+            for i, part in enumerate(parts):
+                if i % 2 == 0:
+                    node = node[int(part, 16)].value  # type: ignore[index]
+                else:
+                    node = node[int(part)]  # type: ignore[index]
+        except (KeyError, IndexError, ValueError, TypeError):
+            raise NotFound(f"no bulk data at {tag_path!r} in instance {rec.sop_uid}") from None
+        if isinstance(node, bytes):
+            return node
+        raise NotFound(f"{tag_path!r} is not a bulk data element")
+
+
+def _ordered(instances: tuple[InstanceRecord, ...] | list[InstanceRecord]) -> list[InstanceRecord]:
+    def key(rec: InstanceRecord) -> tuple[str, float, str]:
+        values = rec.attrs.get("00200013", {}).get("Value")
+        try:
+            number = float(values[0]) if values else float("inf")
+        except (TypeError, ValueError):
+            number = float("inf")
+        return rec.series_uid, number, rec.sop_uid
+
+    return sorted(instances, key=key)
+
+
+def _join_arrays(arrays: list[bytes]) -> bytes:
+    inner = [a[1:-1] for a in arrays if len(a) > 2]
+    return b"[" + b",".join(inner) + b"]"

@@ -1,0 +1,39 @@
+"""HTTP mapping of domain errors: the PS3.18 status and a JSON body that says why."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from cloudpacs.errors import CloudPacsError
+
+log = logging.getLogger(__name__)
+
+
+def error_response(status: int, reason: str) -> JSONResponse:
+    return JSONResponse({"status": status, "error": reason}, status_code=status)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CloudPacsError)
+    async def _domain(_: Request, exc: CloudPacsError) -> JSONResponse:
+        return error_response(exc.status, exc.reason)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return error_response(400, f"invalid request: {where}: {first.get('msg', 'invalid')}")
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        return error_response(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal error")

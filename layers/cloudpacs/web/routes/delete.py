@@ -1,0 +1,33 @@
+"""DELETE of a study, a series or an instance, objects and index entries both."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from cloudpacs.web.deps import services
+
+router = APIRouter(tags=["Delete"])
+
+
+async def _delete(
+    request: Request, study: str, series: str | None = None, sop: str | None = None
+) -> JSONResponse:
+    removed = await run_in_threadpool(services(request).delete.delete, study, series, sop)
+    return JSONResponse({"deleted_instances": len(removed)})
+
+
+@router.delete("/studies/{study}")
+async def delete_study(request: Request, study: str) -> JSONResponse:
+    return await _delete(request, study)
+
+
+@router.delete("/studies/{study}/series/{series}")
+async def delete_series(request: Request, study: str, series: str) -> JSONResponse:
+    return await _delete(request, study, series)
+
+
+@router.delete("/studies/{study}/series/{series}/instances/{sop}")
+async def delete_instance(request: Request, study: str, series: str, sop: str) -> JSONResponse:
+    return await _delete(request, study, series, sop)

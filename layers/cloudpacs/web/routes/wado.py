@@ -1,0 +1,206 @@
+"""WADO-RS routes (PS3.18 §10.4): instances, metadata, frames and bulk data.
+
+Instances are streamed as stored (``transfer-syntax=*`` or no transfer-syntax parameter)
+or re-encoded in Explicit VR Little Endian when a client asks for it explicitly and the
+pixel data can be decoded; anything else is 406.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response, StreamingResponse
+
+from cloudpacs.dicom import transcode
+from cloudpacs.errors import NotAcceptable
+from cloudpacs.model import InstanceRecord
+from cloudpacs.services.retrieve import Frame, RetrieveService, parse_frame_list
+from cloudpacs.web.accept import Acceptable, choose
+from cloudpacs.web.deps import base_url, services
+from cloudpacs.web.responses import dicom_json, multipart_response
+
+router = APIRouter(tags=["WADO-RS"])
+DICOM = "application/dicom"
+OCTET = "application/octet-stream"
+EVRLE = str(transcode.ExplicitVRLittleEndian)
+
+
+@dataclass(frozen=True)
+class InstancePlan:
+    multipart: bool
+    transfer_syntax: str | None
+    """None: as stored."""
+
+
+def _target_syntax(records: list[InstanceRecord], wanted: str | None) -> str | None | bool:
+    """None for as-stored, a UID to convert to, or False when not every instance can be."""
+    if wanted in (None, "*"):
+        return None
+    if all(r.transfer_syntax_uid == wanted for r in records):
+        return None
+    if wanted == EVRLE and all(transcode.can_decode(r.transfer_syntax_uid) for r in records):
+        return wanted
+    return False
+
+
+def _plan(accept: str | None, records: list[InstanceRecord], single_allowed: bool) -> InstancePlan:
+    def offer(a: Acceptable) -> InstancePlan | None:
+        if a.media_type == "*/*":
+            return InstancePlan(True, None)
+        multipart = a.multipart and a.part_matches(DICOM)
+        single = single_allowed and a.media_type == DICOM
+        if not (multipart or single):
+            return None
+        target = _target_syntax(records, a.transfer_syntax)
+        if target is False:
+            return None
+        return InstancePlan(multipart, target if isinstance(target, str) else None)
+
+    return choose(accept, offer, "this resource")
+
+
+def _instance_parts(
+    retrieve: RetrieveService, records: list[InstanceRecord], target: str | None
+) -> Iterator[tuple[str, Iterator[bytes]]]:
+    for rec in records:
+        if target is None:
+            yield f"{DICOM}; transfer-syntax={rec.transfer_syntax_uid}", retrieve.chunks(rec)
+        else:
+            yield f"{DICOM}; transfer-syntax={target}", iter([retrieve.converted(rec, target)])
+
+
+async def _retrieve(
+    request: Request, study: str, series: str | None = None, sop: str | None = None
+) -> Response:
+    retrieve = services(request).retrieve
+    records = await run_in_threadpool(retrieve.instances, study, series, sop)
+    plan = _plan(request.headers.get("accept"), records, single_allowed=sop is not None)
+    if not plan.multipart:
+        rec = records[0]
+        if plan.transfer_syntax is None:
+            return StreamingResponse(
+                retrieve.chunks(rec),
+                media_type=f"{DICOM}; transfer-syntax={rec.transfer_syntax_uid}",
+                headers={"Content-Length": str(rec.size)},
+            )
+        data = await run_in_threadpool(retrieve.converted, rec, plan.transfer_syntax)
+        return Response(data, media_type=f"{DICOM}; transfer-syntax={plan.transfer_syntax}")
+    return multipart_response(
+        DICOM, _instance_parts(retrieve, records, plan.transfer_syntax), transfer_syntax=None
+    )
+
+
+@router.get("/studies/{study}")
+async def retrieve_study(request: Request, study: str) -> Response:
+    return await _retrieve(request, study)
+
+
+@router.get("/studies/{study}/series/{series}")
+async def retrieve_series(request: Request, study: str, series: str) -> Response:
+    return await _retrieve(request, study, series)
+
+
+@router.get("/studies/{study}/series/{series}/instances/{sop}")
+async def retrieve_instance(request: Request, study: str, series: str, sop: str) -> Response:
+    return await _retrieve(request, study, series, sop)
+
+
+# -- metadata ----------------------------------------------------------------------------
+def _check_json_accept(request: Request) -> None:
+    accept = request.headers.get("accept", "")
+    if accept and not any(
+        t in accept for t in ("application/dicom+json", "application/json", "*/*")
+    ):
+        raise NotAcceptable(f"metadata is offered as application/dicom+json, not {accept!r}")
+
+
+async def _metadata(
+    request: Request, study: str, series: str | None = None, sop: str | None = None
+) -> Response:
+    _check_json_accept(request)
+    retrieve = services(request).retrieve
+    body = await run_in_threadpool(retrieve.metadata, study, series, sop)
+    return dicom_json(body, base_url(request))
+
+
+@router.get("/studies/{study}/metadata")
+async def study_metadata(request: Request, study: str) -> Response:
+    return await _metadata(request, study)
+
+
+@router.get("/studies/{study}/series/{series}/metadata")
+async def series_metadata(request: Request, study: str, series: str) -> Response:
+    return await _metadata(request, study, series)
+
+
+@router.get("/studies/{study}/series/{series}/instances/{sop}/metadata")
+async def instance_metadata(request: Request, study: str, series: str, sop: str) -> Response:
+    return await _metadata(request, study, series, sop)
+
+
+# -- frames ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FramePlan:
+    part_type: str | None
+    """The media type to label parts with; None: the stored syntax's own media type."""
+    decode: bool
+
+
+def _frame_plan(accept: str | None, rec: InstanceRecord) -> FramePlan:
+    stored = rec.transfer_syntax_uid
+    native = stored in transcode.UNCOMPRESSED
+    own_type = transcode.frame_media_type(stored)
+
+    def offer(a: Acceptable) -> FramePlan | None:
+        if a.media_type == "*/*" or (a.multipart and a.part_type == "*/*"):
+            return FramePlan(None, False)
+        if not a.multipart:
+            return None
+        ts = a.transfer_syntax
+        if ts == "*" and a.part_matches(OCTET):
+            return FramePlan(OCTET, False)
+        if ts == "*" or ts == stored:
+            return FramePlan(None, False) if a.part_matches(own_type) else None
+        if a.part_type == OCTET and ts in (None, EVRLE):
+            if native or transcode.can_decode(stored):
+                return FramePlan(OCTET, not native)
+        return None
+
+    return choose(accept, offer, "these frames")
+
+
+def _frame_parts(frames: list[Frame], plan: FramePlan) -> Iterator[tuple[str, Iterator[bytes]]]:
+    for frame in frames:
+        media = plan.part_type or transcode.frame_media_type(frame.transfer_syntax)
+        yield f"{media}; transfer-syntax={frame.transfer_syntax}", iter([frame.data])
+
+
+@router.get("/studies/{study}/series/{series}/instances/{sop}/frames/{frame_list}")
+async def retrieve_frames(
+    request: Request, study: str, series: str, sop: str, frame_list: str
+) -> Response:
+    retrieve = services(request).retrieve
+    numbers = parse_frame_list(frame_list)
+    rec = (await run_in_threadpool(retrieve.instances, study, series, sop))[0]
+    plan = _frame_plan(request.headers.get("accept"), rec)
+    frames = await run_in_threadpool(retrieve.frames, rec, numbers, decode=plan.decode)
+    part_type = plan.part_type or transcode.frame_media_type(frames[0].transfer_syntax)
+    return multipart_response(part_type, _frame_parts(frames, plan), transfer_syntax=None)
+
+
+# -- bulk data ---------------------------------------------------------------------------
+@router.get("/studies/{study}/series/{series}/instances/{sop}/bulkdata/{tag_path:path}")
+async def retrieve_bulkdata(
+    request: Request, study: str, series: str, sop: str, tag_path: str
+) -> Response:
+    def offer(a: Acceptable) -> bool | None:
+        return True if a.media_type == "*/*" or a.part_matches(OCTET) else None
+
+    choose(request.headers.get("accept"), offer, "bulk data")
+    retrieve = services(request).retrieve
+    rec = (await run_in_threadpool(retrieve.instances, study, series, sop))[0]
+    value = await run_in_threadpool(retrieve.bulkdata, rec, tag_path)
+    return multipart_response(OCTET, [(OCTET, iter([value]))], transfer_syntax=None)
