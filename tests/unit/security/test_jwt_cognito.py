@@ -21,7 +21,7 @@ from cloudpacs.security.jwt_verifier import JwtVerifier, TokenRejected
 from cloudpacs.security.permissions import Action, Role, authorize
 from moto import mock_aws
 
-from tests.unit.security.jwks_server import JwksServer
+from .jwks_server import JwksServer
 
 REGION = "eu-west-1"
 PASSWORD = "Correct-Horse-9!"

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from tests.unit.security.jwks_server import JwksServer
+from .jwks_server import JwksServer
 
 ISSUER = "https://idp.example.org/realms/pacs"
 CLIENT = "cloudpacs-web"
