@@ -40,6 +40,28 @@ _ROLE_NAMES = frozenset(role.value for role in Role)
 _STUDY, _SERIES, _SOP = "0020000D", "0020000E", "00080018"
 
 
+REASON_BY_STATUS = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    500: "internal_error",
+    503: "unavailable",
+}
+"""Default reason codes for HTTP statuses; entry points may send finer codes."""
+
+
+def reason_for_status(status: int) -> str | None:
+    """The default reason code of an HTTP ``status`` (None for success and unknown codes)."""
+    if status < 400:
+        return None
+    return REASON_BY_STATUS.get(status, "client_error" if status < 500 else "internal_error")
+
+
 class Outcome(enum.StrEnum):
     SUCCESS = "success"
     DENIED = "denied"

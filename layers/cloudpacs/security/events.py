@@ -107,7 +107,10 @@ class InstanceEvent:
 
 class EventSink(Protocol):
     def publish(self, events: Sequence[InstanceEvent]) -> None:
-        """Deliver ``events`` (in order, as far as the transport keeps order); raise on failure."""
+        """Deliver every one of ``events``; raise if any could not be handed over.
+
+        The local hook keeps publish order; EventBridge does not promise order.
+        """
 
 
 class NullEventSink:

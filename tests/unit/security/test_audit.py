@@ -17,6 +17,7 @@ from cloudpacs.security.audit import (
     MemoryAuditSink,
     Outcome,
     format_time,
+    reason_for_status,
     utc_now,
 )
 from cloudpacs.security.identity import AuthMethod, Identity
@@ -258,3 +259,14 @@ def test_filters() -> None:
     window = AuditFilter(since=base + timedelta(minutes=1), until=base + timedelta(minutes=3))
     assert minutes(window) == [2, 1]
     assert minutes(AuditFilter(actor="alice", study_uid=STUDY)) == [2, 0]
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [(200, None), (204, None), (401, "unauthenticated"), (403, "forbidden"),
+     (404, "not_found"), (418, "client_error"), (502, "internal_error")],
+)  # fmt: skip
+def test_reason_for_status(status: int, code: str | None) -> None:
+    assert reason_for_status(status) == code
+    if code:
+        event(reason=code)
