@@ -97,6 +97,19 @@ def _bracketed(text: str) -> list[str]:
     return text[1:-1].replace(",", " ").split()
 
 
+def claim_value(claims: Mapping[str, Any], name: str) -> object:
+    """The claim ``name``; a dotted name not present as such is looked up as a path, so
+    Keycloak's ``realm_access.roles`` works as well as Cognito's ``cognito:groups``."""
+    if name in claims:
+        return claims[name]
+    value: object = claims
+    for part in name.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
 def identity_from_claims(
     claims: Mapping[str, Any],
     *,
@@ -114,7 +127,7 @@ def identity_from_claims(
         if isinstance(candidate, str) and candidate:
             username = candidate
             break
-    groups = parse_groups(claims.get(roles_claim))
+    groups = parse_groups(claim_value(claims, roles_claim))
     return Identity(
         subject=subject,
         username=username,

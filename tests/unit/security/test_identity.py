@@ -123,3 +123,19 @@ def test_local_operator_is_admin_without_verification() -> None:
     identity = Identity.local_operator("127.0.0.1")
     assert identity.roles == {Role.ADMIN}
     assert identity.auth_method is AuthMethod.NONE
+
+
+def test_nested_roles_claim() -> None:
+    claims = {"sub": "s", "realm_access": {"roles": ["viewer", "offline_access"]}}
+    identity = identity_from_claims(
+        claims, auth_method=AuthMethod.JWT, roles_claim="realm_access.roles"
+    )
+    assert identity.roles == {Role.VIEWER}
+    assert (
+        identity_from_claims(
+            {"sub": "s", "realm_access": "x"},
+            auth_method=AuthMethod.JWT,
+            roles_claim="realm_access.roles",
+        ).roles
+        == frozenset()
+    )
