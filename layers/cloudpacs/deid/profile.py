@@ -45,9 +45,10 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import ClassVar
 
-from cloudpacs.deid.table import OPTION_KEYS
 from pydicom.sr.codedict import codes
 from pydicom.sr.coding import Code
+
+from cloudpacs.deid.table import OPTION_KEYS
 
 # PS3.16 CID 7050 "De-identification Method", as pydicom's code dictionary names them.
 BASIC_PROFILE_CODE: Code = codes.DCM.BasicApplicationConfidentialityProfile

@@ -1,0 +1,21 @@
+"""De-identification of DICOM instances: PS3.15 Annex E profiles, options and pseudonyms.
+
+Pure Python over pydicom. ``deidentify(dataset, profile, secret)`` and
+``deidentify_bytes(part10, profile, secret)`` apply a :class:`Profile` (the Basic Application
+Level Confidentiality Profile plus Options, or a named preset) with keyed pseudonyms.
+See docs/deidentification.md.
+"""
+
+from cloudpacs.deid.deidentify import deidentify
+from cloudpacs.deid.errors import DeidentificationError, NotPart10, QuarantinedInstance
+from cloudpacs.deid.part10 import deidentify_bytes
+from cloudpacs.deid.profile import Profile
+
+__all__ = [
+    "DeidentificationError",
+    "NotPart10",
+    "Profile",
+    "QuarantinedInstance",
+    "deidentify",
+    "deidentify_bytes",
+]

@@ -1,0 +1,34 @@
+"""Part-10 bytes in, Part-10 bytes out (PS3.10 file format).
+
+The output keeps the input's transfer syntax and its Pixel Data bytes exactly (pixel data is
+never decoded or re-encoded); File Meta Information and preamble are replaced.
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+import pydicom
+from pydicom.errors import InvalidDicomError
+
+from cloudpacs.deid.deidentify import deidentify_in_place
+from cloudpacs.deid.errors import NotPart10
+from cloudpacs.deid.profile import Profile
+
+
+def deidentify_bytes(data: bytes, profile: Profile, secret: bytes) -> bytes:
+    """De-identify one Part-10 file; raises NotPart10 or QuarantinedInstance."""
+    try:
+        ds = pydicom.dcmread(BytesIO(data))
+    except (InvalidDicomError, EOFError, ValueError) as exc:
+        raise NotPart10(f"not a DICOM Part-10 file: {exc}") from exc
+    meta = getattr(ds, "file_meta", None)
+    if meta is None or "TransferSyntaxUID" not in meta:
+        raise NotPart10("not a DICOM Part-10 file: no Transfer Syntax UID in File Meta")
+    for attribute in ("SOPClassUID", "SOPInstanceUID"):
+        if not (ds.get(attribute) or meta.get(f"MediaStorage{attribute}")):
+            raise NotPart10(f"not a stored instance: no {attribute} in the dataset or File Meta")
+    deidentify_in_place(ds, profile, secret)
+    out = BytesIO()
+    ds.save_as(out, enforce_file_format=True)
+    return out.getvalue()
