@@ -35,8 +35,8 @@ def number_of_frames(ds: Dataset) -> int:
 def native_frames(ds: Dataset, value_offset: int, value_length: int) -> FrameTable | None:
     count = number_of_frames(ds)
     try:
-        total = get_expected_length(ds, unit="bytes")
-    except Exception:
+        total = int(get_expected_length(ds, unit="bytes"))
+    except Exception:  # attributes missing or malformed (e.g. Rows given as text)
         return None
     if total % count:
         return None  # bit-packed frames that do not start on a byte boundary

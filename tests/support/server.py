@@ -1,0 +1,50 @@
+"""A live cloudpacs HTTP server on a free loopback port, for tests with real clients."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from cloudpacs.runtime import Services, build_services
+from cloudpacs.settings import load_settings
+from cloudpacs.web.app import create_app
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def live_server(data_dir: Path, **settings: Any) -> Iterator[tuple[str, Services]]:
+    """Yield (DICOMweb root URL, services) of a server running in a background thread."""
+    port = free_port()
+    # dicomweb-client sends "Host: 127.0.0.1" without the port, so the root URL used in
+    # RetrieveURL and BulkDataURI is configured, as it would be behind a proxy.
+    settings.setdefault("public_base_url", f"http://127.0.0.1:{port}/dicom-web")
+    cfg = load_settings(data_dir=data_dir, port=port, fsync=False, **settings)
+    services = build_services(cfg)
+    app = create_app(services)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("test server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}{cfg.base_path}", services
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
