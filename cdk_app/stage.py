@@ -1,0 +1,103 @@
+"""One deployment stage of cloudpacs: storage, auth, API and monitoring stacks."""
+
+from __future__ import annotations
+
+import os
+
+from aws_cdk import Environment, Stage, Tags
+from constructs import Construct
+
+from cdk_app.settings import StageSettings
+from stacks.api.assets import LambdaAssets
+from stacks.api.stack import ApiStack
+from stacks.auth.stack import AuthStack
+from stacks.monitoring.stack import MonitoringStack
+from stacks.names import StageNames
+from stacks.storage.stack import StorageStack
+
+# Offline synth without credentials still needs a concrete account (no lookups are made).
+PLACEHOLDER_ACCOUNT = "000000000000"
+
+
+def stage_environment(settings: StageSettings) -> Environment:
+    account = settings.account or os.environ.get("CDK_DEFAULT_ACCOUNT") or PLACEHOLDER_ACCOUNT
+    return Environment(account=account, region=settings.region)
+
+
+class CloudPacsStage(Stage):
+    def __init__(self, scope: Construct, *, settings: StageSettings, assets: LambdaAssets) -> None:
+        env = stage_environment(settings)
+        super().__init__(scope, settings.name, env=env)
+        name = settings.name
+        names = StageNames(stage=name, account=str(env.account), region=settings.region)
+        retain = settings.removal_policy == "retain"
+        common = {"termination_protection": settings.production}
+
+        self.storage = StorageStack(
+            self,
+            "Storage",
+            stack_name=f"cloudpacs-{name}-storage",
+            description=f"cloudpacs {name}: keys, DICOM objects, index, inbox, audit log",
+            names=names,
+            retain_data=retain,
+            deletion_protection=settings.production,
+            audit_log_retention_days=settings.audit_log_retention_days,
+            backup_retention_days=settings.backup_retention_days,
+            infrequent_access_after_days=settings.infrequent_access_after_days,
+            glacier_instant_retrieval_after_days=settings.glacier_instant_retrieval_after_days,
+            noncurrent_version_expiry_days=settings.noncurrent_version_expiry_days,
+            inbox_expiry_days=settings.inbox_expiry_days,
+            access_log_expiry_days=settings.access_log_expiry_days,
+            ingest_timeout_seconds=settings.ingest_timeout_seconds,
+            cors_origins=settings.cors_origins,
+            **common,
+        )
+        self.auth = AuthStack(
+            self,
+            "Auth",
+            stack_name=f"cloudpacs-{name}-auth",
+            description=f"cloudpacs {name}: Cognito users, roles and app clients",
+            stage=name,
+            mfa_required=settings.mfa_required,
+            plus_tier=settings.cognito_plus_tier,
+            domain_prefix=f"cloudpacs-{name}-{env.account}",
+            callback_urls=settings.viewer_callback_urls,
+            retain_users=retain,
+            **common,
+        )
+        self.api = ApiStack(
+            self,
+            "Api",
+            stack_name=f"cloudpacs-{name}-api",
+            description=f"cloudpacs {name}: DICOMweb REST API, WAF, Lambda functions",
+            names=names,
+            storage=self.storage,
+            auth=self.auth,
+            assets=assets,
+            architecture=settings.lambda_architecture,
+            memory_mb=settings.lambda_memory_mb,
+            timeout_seconds=settings.lambda_timeout_seconds,
+            ingest_timeout_seconds=settings.ingest_timeout_seconds,
+            log_retention_days=settings.log_retention_days,
+            retain_logs=retain,
+            cors_origins=settings.cors_origins,
+            api_rate_limit=settings.api_rate_limit,
+            api_burst_limit=settings.api_burst_limit,
+            waf_rate_limit=settings.waf_rate_limit,
+            **common,
+        )
+        self.monitoring = MonitoringStack(
+            self,
+            "Monitoring",
+            stack_name=f"cloudpacs-{name}-monitoring",
+            description=f"cloudpacs {name}: dashboard, alarms, alarm topic",
+            stage=name,
+            alarm_email=settings.alarm_email,
+            storage=self.storage,
+            api=self.api,
+            **common,
+        )
+        self.api.add_stack_dependency(self.storage)
+        self.api.add_stack_dependency(self.auth)
+        Tags.of(self).add("project", "cloudpacs")
+        Tags.of(self).add("stage", name)

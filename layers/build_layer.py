@@ -1,0 +1,154 @@
+"""Build the Lambda layer of cloudpacs without Docker.
+
+``pip install --platform manylinux2014_<arch> --only-binary=:all: --target layers/.build/python``
+installs the runtime dependencies of ``pyproject.toml`` as Lambda's Linux wheels, then the
+``cloudpacs`` package is copied next to them. The AWS SDK (boto3, botocore, s3transfer) is left
+out: the Lambda Python runtime provides it. pynetdicom is not a runtime dependency of the
+package, so it never reaches the layer.
+
+A SHA-256 of every input (requirements, target platform, Python version, this script and the
+package source) is written to ``layers/.build/manifest.json``; when it is unchanged the build is
+skipped. The CDK app reads the manifest to check that the layer matches the functions'
+architecture and runtime.
+
+Usage: ``python layers/build_layer.py [--arch arm64|x86_64] [--python-version 3.11] [--force]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = ROOT / "layers" / "cloudpacs"
+DEFAULT_OUT = ROOT / "layers" / ".build"
+MANIFEST = "manifest.json"
+PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
+PROVIDED_BY_RUNTIME = ("boto3", "botocore", "s3transfer")
+# Extras the functions need in Lambda but the package does not require everywhere:
+# Powertools' Tracer imports the X-Ray SDK.
+LAYER_EXTRAS = {"aws-lambda-powertools": "tracer"}
+
+
+def _name(requirement: str) -> str:
+    match = re.match(r"[A-Za-z0-9._-]+", requirement)
+    return (match.group(0) if match else requirement).lower().replace("_", "-")
+
+
+def runtime_requirements(pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
+    """The package's dependencies minus what the runtime provides, with layer extras added."""
+    dependencies = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
+    requirements = []
+    for requirement in dependencies:
+        name = _name(requirement)
+        if name in PROVIDED_BY_RUNTIME:
+            continue
+        extra = LAYER_EXTRAS.get(name)
+        if extra and "[" not in requirement:
+            requirement = f"{name}[{extra}]{requirement[len(name) :]}"
+        requirements.append(requirement)
+    return requirements
+
+
+def _source_files(package_dir: Path) -> list[Path]:
+    return sorted(
+        path
+        for path in package_dir.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    )
+
+
+def input_hash(requirements: list[str], arch: str, python_version: str, package_dir: Path) -> str:
+    digest = hashlib.sha256()
+    for part in (arch, python_version, *requirements):
+        digest.update(part.encode() + b"\0")
+    digest.update(Path(__file__).read_bytes())
+    for path in _source_files(package_dir):
+        digest.update(path.relative_to(package_dir).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def read_manifest(out: Path) -> dict[str, str] | None:
+    try:
+        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _pip_install(requirements: list[str], arch: str, python_version: str, target: Path) -> None:
+    command = [
+        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+        "--no-compile", "--platform", PLATFORMS[arch], "--implementation", "cp",
+        "--python-version", python_version, "--only-binary=:all:", "--target", str(target),
+        *requirements,
+    ]  # fmt: skip
+    subprocess.run(command, check=True)
+
+
+def _prune(site: Path) -> None:
+    """Drop what the Lambda runtime already has and what Python never imports."""
+    for name in PROVIDED_BY_RUNTIME:
+        for path in [site / name, *site.glob(f"{name}-*.dist-info")]:
+            shutil.rmtree(path, ignore_errors=True)
+    for cache in list(site.rglob("__pycache__")):
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def _size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def build(
+    out: Path = DEFAULT_OUT,
+    *,
+    arch: str = "arm64",
+    python_version: str = "3.11",
+    force: bool = False,
+    package_dir: Path = PACKAGE_DIR,
+) -> bool:
+    """Build the layer into ``out/python``; return False when it was already up to date."""
+    requirements = runtime_requirements()
+    digest = input_hash(requirements, arch, python_version, package_dir)
+    manifest = read_manifest(out)
+    if not force and manifest and manifest.get("hash") == digest and (out / "python").is_dir():
+        print(f"layer up to date: {out / 'python'}")
+        return False
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out, prefix=".tmp-") as tmp:
+        site = Path(tmp) / "python"
+        _pip_install(requirements, arch, python_version, site)
+        shutil.copytree(
+            package_dir, site / "cloudpacs", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        )
+        _prune(site)
+        shutil.rmtree(out / "python", ignore_errors=True)
+        site.rename(out / "python")
+    manifest = {"hash": digest, "arch": arch, "python_version": python_version}
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    print(f"layer built: {out / 'python'} ({_size(out / 'python') / 2**20:.1f} MiB unzipped)")
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--arch", choices=sorted(PLATFORMS), default="arm64")
+    parser.add_argument("--python-version", default="3.11")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    args = parser.parse_args(argv)
+    build(args.out, arch=args.arch, python_version=args.python_version, force=args.force)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""The DICOMweb route table of API Gateway: which function answers which method and path.
+
+All routes live under ``/dicom-web`` (PS3.18 §8). Reads go to ``qido`` (search) and ``wado``
+(retrieve). Every write to the archive goes to ``stow``: STOW-RS, the large-upload endpoints
+(DESIGN.md §5) and DELETE at the three levels. Keeping delete with the write side means one role
+holds ``s3:DeleteObject`` and index deletes, and no read function can change the archive.
+Each method requires one OAuth scope (`stacks.auth.scopes`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stacks.auth import scopes
+
+BASE = "/dicom-web"
+STUDY = "/studies/{study}"
+SERIES = STUDY + "/series/{series}"
+INSTANCE = SERIES + "/instances/{instance}"
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function: str
+
+    @property
+    def scope(self) -> str:
+        return {"GET": scopes.READ, "POST": scopes.WRITE, "DELETE": scopes.DELETE}[self.method]
+
+
+def _many(method: str, function: str, *paths: str) -> list[Route]:
+    return [Route(method, BASE + path, function) for path in paths]
+
+
+ROUTES: tuple[Route, ...] = (
+    *_many(
+        "GET", "qido",
+        "/studies", "/series", "/instances",
+        STUDY + "/series", STUDY + "/instances", SERIES + "/instances",
+    ),
+    *_many(
+        "GET", "wado",
+        STUDY, STUDY + "/metadata",
+        SERIES, SERIES + "/metadata",
+        INSTANCE, INSTANCE + "/metadata",
+        INSTANCE + "/frames/{frames}",
+        INSTANCE + "/bulkdata/{path+}",
+    ),
+    *_many("POST", "stow", "/studies", STUDY, "/uploads"),
+    Route("GET", BASE + "/uploads/{upload}", "stow"),
+    *_many("DELETE", "stow", STUDY, SERIES, INSTANCE),
+)  # fmt: skip
+
+FUNCTIONS = tuple(sorted({route.function for route in ROUTES}))

@@ -1,0 +1,174 @@
+"""API stack: the functions, their layer and grants, the REST API and its firewall.
+
+Grants live here, next to the functions they are for, so one file shows who may do what:
+
+| function | index | objects ``studies/*`` | inbox | also |
+| --- | --- | --- | --- | --- |
+| qido | read | - | - | audit |
+| wado | read | get; put the series ``metadata.json`` | - | audit |
+| stow | read, write | get, put, delete; list ``studies/`` | put (presigned) | audit, events |
+| ingest | read, write | get, put | get, delete; SQS | audit, events |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aws_cdk import CfnOutput, RemovalPolicy, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from constructs import Construct
+
+from stacks.api import permissions as allow
+from stacks.api.assets import ARCHITECTURES, PYTHON_VERSION, RUNTIME, LambdaAssets
+from stacks.api.permissions import Grants
+from stacks.api.rest_api import DicomWebApi
+from stacks.api.routes import ROUTES
+from stacks.api.service_function import ServiceFunction
+from stacks.api.waf import ApiFirewall
+from stacks.auth.stack import AuthStack
+from stacks.names import StageNames
+from stacks.storage.stack import StorageStack
+
+DESCRIPTIONS = {
+    "qido": "QIDO-RS search",
+    "wado": "WADO-RS retrieve",
+    "stow": "STOW-RS store, large uploads and delete",
+    "ingest": "Ingest of large uploads from the inbox (SQS)",
+}
+INGEST_BATCH_SIZE = 1
+INGEST_EPHEMERAL_MB = 4096
+
+
+class ApiStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        names: StageNames,
+        storage: StorageStack,
+        auth: AuthStack,
+        assets: LambdaAssets,
+        architecture: str,
+        memory_mb: int,
+        timeout_seconds: int,
+        ingest_timeout_seconds: int,
+        log_retention_days: int,
+        retain_logs: bool,
+        cors_origins: Sequence[str],
+        api_rate_limit: int,
+        api_burst_limit: int,
+        waf_rate_limit: int,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.names = names
+        stage = names.stage
+        removal = RemovalPolicy.RETAIN if retain_logs else RemovalPolicy.DESTROY
+        self.event_bus = events.EventBus(self, "Events", event_bus_name=f"cloudpacs-{stage}")
+        layer = lambda_.LayerVersion(
+            self,
+            "CoreLayer",
+            code=assets.layer_code(architecture),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURES[architecture]],
+            description=f"cloudpacs core and its runtime dependencies (Python {PYTHON_VERSION})",
+        )
+        environment = {
+            "CLOUDPACS_TABLE_NAME": names.table,
+            "CLOUDPACS_BUCKET_NAME": names.dicom_bucket,
+            "CLOUDPACS_INBOX_BUCKET_NAME": names.inbox_bucket,
+            "CLOUDPACS_AUDIT_LOG_GROUP": storage.audit_log_name,
+            "CLOUDPACS_EVENT_BUS_NAME": self.event_bus.event_bus_name,
+        }
+        self.functions: dict[str, lambda_.Function] = {}
+        grants: dict[str, Grants] = {}
+        for name, description in DESCRIPTIONS.items():
+            ingest = name == "ingest"
+            service = ServiceFunction(
+                self,
+                name.capitalize(),
+                name=name,
+                names=names,
+                description=description,
+                assets=assets,
+                layer=layer,
+                architecture=architecture,
+                memory_mb=memory_mb,
+                timeout_seconds=ingest_timeout_seconds if ingest else timeout_seconds,
+                ephemeral_storage_mb=INGEST_EPHEMERAL_MB if ingest else 512,
+                environment=environment,
+                log_key=storage.keys.log_key,
+                log_retention_days=log_retention_days,
+                removal_policy=removal,
+            )
+            self.functions[name] = service.function
+            grants[name] = service.grants
+        self._grant(storage, grants)
+        self.functions["ingest"].add_event_source(
+            sources.SqsEventSource(
+                storage.inbox.queue, batch_size=INGEST_BATCH_SIZE, report_batch_item_failures=True
+            )
+        )
+        self.api = DicomWebApi(
+            self,
+            "DicomWeb",
+            stage=stage,
+            user_pool=auth.user_pool,
+            routes=ROUTES,
+            functions={name: fn for name, fn in self.functions.items() if name != "ingest"},
+            cors_origins=cors_origins,
+            rate_limit=api_rate_limit,
+            burst_limit=api_burst_limit,
+            log_key=storage.keys.log_key,
+            log_retention_days=log_retention_days,
+            removal_policy=removal,
+        )
+        ApiFirewall(
+            self,
+            "Firewall",
+            stage=stage,
+            stage_arn=self.api.api.deployment_stage.stage_arn,
+            rate_limit=waf_rate_limit,
+            log_key=storage.keys.log_key,
+            log_retention_days=log_retention_days,
+            removal_policy=removal,
+        )
+        CfnOutput(self, "DicomWebUrl", value=self.api.url)
+
+    def _grant(self, storage: StorageStack, grants: dict[str, Grants]) -> None:
+        names = self.names
+        objects, inbox = names.dicom_bucket, names.inbox_bucket
+        for name, grant in grants.items():
+            grant.index_read()
+            grant.key_use(storage.keys.data_key, encrypt=name != "qido")
+            grant.append_logs(storage.audit_log_name, AUDIT_REASON)
+        wado, stow, ingest = grants["wado"], grants["stow"], grants["ingest"]
+        wado.objects(objects, ["s3:GetObject"], allow.STUDIES, READ_REASON)
+        wado.objects(objects, ["s3:PutObject"], allow.SERIES_METADATA, METADATA_REASON)
+        for grant in (stow, ingest):
+            grant.index_write()
+            grant.publish_events(self.event_bus.event_bus_arn)
+        stow.objects(
+            objects,
+            ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+            allow.STUDIES,
+            WRITE_REASON,
+        )
+        stow.list_prefix(objects, allow.STUDIES)
+        stow.objects(inbox, ["s3:PutObject", "s3:AbortMultipartUpload"], "*", UPLOAD_REASON)
+        ingest.objects(objects, ["s3:GetObject", "s3:PutObject"], allow.STUDIES, WRITE_REASON)
+        ingest.objects(inbox, ["s3:GetObject", "s3:DeleteObject"], "*", INGEST_REASON)
+
+
+AUDIT_REASON = "Streams of the audit log group; append only (no read, no delete)."
+READ_REASON = (
+    "DICOM objects under studies/; keys are made of validated UIDs, so the prefix is the unit."
+)
+METADATA_REASON = "The series metadata cache kept next to each series' objects (DESIGN.md §4)."
+WRITE_REASON = "DICOM objects under studies/: stored as received, one key per instance UID."
+UPLOAD_REASON = "Presigned upload URLs into the inbox; objects there expire within days."
+INGEST_REASON = "Uploads in the inbox are read once by ingest and deleted after."

@@ -1,0 +1,1 @@
+"""Auth: the Cognito user pool, its role groups, its OAuth scopes and app clients."""

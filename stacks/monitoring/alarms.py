@@ -1,0 +1,124 @@
+"""Alarms on what an on-call engineer acts on, all to the stage's SNS topic.
+
+| alarm | fires when | first thing to check |
+| ----- | ---------- | -------------------- |
+| api-5xx | ≥ 5 server errors in 5 min, twice | function errors, recent deploy |
+| api-latency-p99 | p99 ≥ 10 s for 15 min | function duration, index throttles |
+| <fn>-errors | ≥ 5 errors in 5 min | the function's log group |
+| <fn>-throttles | any throttle | account concurrency |
+| ingest-dead-letters | any message in the DLQ | inbox object, ingest logs |
+| ingest-backlog | oldest message ≥ 15 min | ingest errors, concurrency |
+| index-throttles | any read or write throttle | hot partition, account limits |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from stacks.monitoring.metrics import PERIOD, total
+
+BACKLOG_SECONDS = 900
+
+
+class StageAlarms(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: str,
+        topic: sns.ITopic,
+        api_stage: apigw.Stage,
+        functions: Mapping[str, lambda_.IFunction],
+        table: dynamodb.ITable,
+        queue: sqs.IQueue,
+        dead_letter_queue: sqs.IQueue,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._stage = stage
+        self._action = actions.SnsAction(topic)
+        self.alarms: list[cw.Alarm] = []
+        self._add(
+            "api-5xx",
+            api_stage.metric_server_error(period=PERIOD, statistic="Sum"),
+            threshold=5,
+            evaluation_periods=2,
+            description="The API answers with server errors.",
+        )
+        self._add(
+            "api-latency-p99",
+            api_stage.metric_latency(period=PERIOD, statistic="p99"),
+            threshold=10_000,
+            evaluation_periods=3,
+            description="The slowest 1% of API requests take 10 s or more.",
+        )
+        for name, fn in functions.items():
+            self._add(
+                f"{name}-errors",
+                fn.metric_errors(period=PERIOD, statistic="Sum"),
+                threshold=5,
+                description=f"The {name} function fails.",
+            )
+            self._add(
+                f"{name}-throttles",
+                fn.metric_throttles(period=PERIOD, statistic="Sum"),
+                threshold=1,
+                description=f"The {name} function is throttled.",
+            )
+        self._add(
+            "ingest-dead-letters",
+            dead_letter_queue.metric_approximate_number_of_messages_visible(
+                period=PERIOD, statistic="Maximum"
+            ),
+            threshold=1,
+            description="An upload could not be ingested and waits in the dead-letter queue.",
+        )
+        self._add(
+            "ingest-backlog",
+            queue.metric_approximate_age_of_oldest_message(period=PERIOD, statistic="Maximum"),
+            threshold=BACKLOG_SECONDS,
+            evaluation_periods=2,
+            description="Uploads wait 15 minutes or more to be ingested.",
+        )
+        self._add(
+            "index-throttles",
+            total(
+                "index throttles",
+                table.metric("ReadThrottleEvents", statistic="Sum", period=PERIOD),
+                table.metric("WriteThrottleEvents", statistic="Sum", period=PERIOD),
+            ),
+            threshold=1,
+            description="DynamoDB throttles reads or writes of the index.",
+        )
+
+    def _add(
+        self,
+        name: str,
+        metric: cw.IMetric,
+        *,
+        threshold: float,
+        description: str,
+        evaluation_periods: int = 1,
+    ) -> None:
+        alarm = metric.create_alarm(
+            self,
+            name,
+            alarm_name=f"cloudpacs-{self._stage}-{name}",
+            alarm_description=description,
+            threshold=threshold,
+            evaluation_periods=evaluation_periods,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(self._action)
+        alarm.add_ok_action(self._action)
+        self.alarms.append(alarm)

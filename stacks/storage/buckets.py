@@ -1,0 +1,161 @@
+"""S3 buckets: the DICOM object store and the server access log bucket.
+
+Every bucket blocks public access, refuses plain HTTP and TLS below 1.2 (bucket policy), and is
+versioned. The object store is encrypted with the stage's data key (S3 Bucket Keys keep the KMS
+request cost per object low), logs every access to the log bucket and moves objects to cheaper
+storage classes after the days the stage settings give.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from stacks.acknowledge import acknowledge
+
+TLS_1_2 = 1.2
+
+
+def secure_bucket_props(removal_policy: RemovalPolicy) -> dict[str, object]:
+    """What every bucket of the stage has in common."""
+    return {
+        "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
+        "enforce_ssl": True,
+        "minimum_tls_version": TLS_1_2,
+        "versioned": True,
+        "object_ownership": s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        "removal_policy": removal_policy,
+        "auto_delete_objects": False,
+    }
+
+
+class AccessLogBucket(Construct):
+    """Receives S3 server access logs of the stage's other buckets."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        expiry_days: int,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    expiration=Duration.days(expiry_days),
+                    noncurrent_version_expiration=Duration.days(1),
+                )
+            ],
+            **secure_bucket_props(removal_policy),  # type: ignore[arg-type]
+        )
+        acknowledge(
+            self.bucket,
+            "AwsSolutions-S1",
+            "This is the access log bucket itself; logging it into itself would loop.",
+        )
+        acknowledge(
+            self.bucket,
+            "HIPAA.Security-S3BucketLoggingEnabled",
+            "This is the access log bucket itself; logging it into itself would loop.",
+        )
+        acknowledge(
+            self.bucket,
+            "HIPAA.Security-S3DefaultEncryptionKMS",
+            "S3 server access log delivery supports only SSE-S3 on the target bucket; the logs "
+            "hold request metadata (keys made of UIDs), no pixel data.",
+        )
+        acknowledge(
+            self.bucket,
+            "HIPAA.Security-S3BucketReplicationEnabled",
+            "Access logs are operational records kept for the stage's retention; cross-region "
+            "copies are not required for them.",
+        )
+
+
+class DicomBucket(Construct):
+    """The DICOM object store: ``studies/{study}/series/{series}/instances/{sop}.dcm``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        bucket_name: str,
+        key: kms.IKey,
+        access_logs: s3.IBucket,
+        infrequent_access_after_days: int,
+        glacier_instant_retrieval_after_days: int | None,
+        noncurrent_version_expiry_days: int,
+        cors_origins: Sequence[str],
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        transitions = [
+            s3.Transition(
+                storage_class=s3.StorageClass.INFREQUENT_ACCESS,
+                transition_after=Duration.days(infrequent_access_after_days),
+            )
+        ]
+        if glacier_instant_retrieval_after_days is not None:
+            transitions.append(
+                s3.Transition(
+                    storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+                    transition_after=Duration.days(glacier_instant_retrieval_after_days),
+                )
+            )
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            bucket_name=bucket_name,
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=key,
+            bucket_key_enabled=True,
+            server_access_logs_bucket=access_logs,
+            server_access_logs_prefix="dicom/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="cheaper-tiers",
+                    prefix="studies/",
+                    transitions=transitions,
+                    noncurrent_version_expiration=Duration.days(noncurrent_version_expiry_days),
+                    abort_incomplete_multipart_upload_after=Duration.days(7),
+                )
+            ],
+            # Viewers follow WADO redirects to presigned URLs from the browser.
+            cors=_cors([s3.HttpMethods.GET, s3.HttpMethods.HEAD], cors_origins),
+            **secure_bucket_props(removal_policy),  # type: ignore[arg-type]
+        )
+        acknowledge(
+            self.bucket,
+            "HIPAA.Security-S3BucketReplicationEnabled",
+            "Objects are versioned and kept per the stage's retention; cross-region replication "
+            "is a disaster-recovery choice each hospital makes for its own regions.",
+        )
+
+
+def _cors(methods: list[s3.HttpMethods], origins: Sequence[str]) -> list[s3.CorsRule] | None:
+    if not origins:
+        return None
+    return [
+        s3.CorsRule(
+            allowed_methods=methods,
+            allowed_origins=list(origins),
+            allowed_headers=["*"],
+            exposed_headers=["ETag", "Content-Length", "Content-Type"],
+            max_age=3000,
+        )
+    ]
+
+
+def browser_cors(methods: list[s3.HttpMethods], origins: Sequence[str]) -> list[s3.CorsRule] | None:
+    """CORS rules letting the stage's viewer origins use presigned URLs on a bucket."""
+    return _cors(methods, origins)
