@@ -55,10 +55,18 @@ def serve(args: argparse.Namespace) -> int:
     app = create_app(build_services(settings))
     log.info(
         "DICOMweb at http://%s:%d%s, data in %s",
-        settings.host, settings.port, settings.base_path, settings.data_dir.resolve(),
+        settings.host,
+        settings.port,
+        settings.base_path,
+        settings.data_dir.resolve(),
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level,
-                access_log=args.access_log)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=args.log_level,
+        access_log=args.access_log,
+    )
     return 0
 
 
@@ -73,8 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     p_serve.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True)
     p_serve.set_defaults(func=serve)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper() if hasattr(args, "log_level") else "INFO",
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level.upper() if hasattr(args, "log_level") else "INFO",
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     result: int = args.func(args)
     return result
 

@@ -50,9 +50,7 @@ def closing(boundary: str) -> bytes:
     return f"--{boundary}--\r\n".encode("latin-1")
 
 
-def encode_parts(
-    parts: Iterable[tuple[str, Iterable[bytes]]], boundary: str
-) -> Iterator[bytes]:
+def encode_parts(parts: Iterable[tuple[str, Iterable[bytes]]], boundary: str) -> Iterator[bytes]:
     """Yield the body of a multipart/related message; each part is (content type, chunks)."""
     for content_type, chunks in parts:
         yield part_header(content_type, boundary)

@@ -72,11 +72,11 @@ class Index(Protocol):
         the same atomic write.
         """
 
-    def get_instance(self, study_uid: str, series_uid: str, sop_uid: str) -> InstanceRecord | None:
-        ...
+    def get_instance(
+        self, study_uid: str, series_uid: str, sop_uid: str
+    ) -> InstanceRecord | None: ...
 
-    def get_study(self, study_uid: str) -> StudyRecord | None:
-        ...
+    def get_study(self, study_uid: str) -> StudyRecord | None: ...
 
     def get_studies(self, study_uids: list[str]) -> list[StudyRecord]:
         """Batch read; absent studies are skipped."""

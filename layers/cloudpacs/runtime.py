@@ -44,9 +44,7 @@ def build_backend(settings: Settings) -> tuple[Index, BlobStore]:
     )
 
 
-def build_services(
-    settings: Settings, backend: tuple[Index, BlobStore] | None = None
-) -> Services:
+def build_services(settings: Settings, backend: tuple[Index, BlobStore] | None = None) -> Services:
     index, blobs = backend if backend is not None else build_backend(settings)
     return Services(
         settings=settings,

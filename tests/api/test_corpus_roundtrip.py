@@ -48,8 +48,16 @@ def _check_instance(http: httpx.Client, dicomweb: DICOMwebClient, f: CorpusFile)
         original = pydicom.dcmread(io.BytesIO(f.data), stop_before_pixels=True)
         from_json = pydicom.Dataset.from_json(metadata)
     assert from_json.SOPInstanceUID == f.sop_uid
-    for keyword in ("SOPClassUID", "StudyInstanceUID", "SeriesInstanceUID", "Rows", "Columns",
-                    "Modality", "PatientID", "NumberOfFrames"):
+    for keyword in (
+        "SOPClassUID",
+        "StudyInstanceUID",
+        "SeriesInstanceUID",
+        "Rows",
+        "Columns",
+        "Modality",
+        "PatientID",
+        "NumberOfFrames",
+    ):
         if keyword in original and original[keyword].value not in (None, ""):
             try:
                 original[keyword].to_json_dict(None, 1 << 30)
@@ -64,9 +72,7 @@ def _check_instance(http: httpx.Client, dicomweb: DICOMwebClient, f: CorpusFile)
             assert "BulkDataURI" in pixel and "InlineBinary" not in pixel
 
 
-def test_every_pydicom_instance_round_trips(
-    http: httpx.Client, dicomweb: DICOMwebClient
-) -> None:
+def test_every_pydicom_instance_round_trips(http: httpx.Client, dicomweb: DICOMwebClient) -> None:
     files = corpus()
     assert len(files) >= 120, "pydicom-data should provide the full corpus"
     for batch in unique_batches(files):

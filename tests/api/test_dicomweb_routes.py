@@ -23,8 +23,9 @@ def _store_bytes(http: httpx.Client, objects: list[bytes], path: str = "/studies
 
 
 def test_store_with_dicomweb_client_and_search_every_level(dicomweb: DICOMwebClient) -> None:
-    study_uid, objects = ct_study(6, series=2, rows=16, columns=16,
-                                  patient=Patient("Müller^Hans", "P-77"))
+    study_uid, objects = ct_study(
+        6, series=2, rows=16, columns=16, patient=Patient("Müller^Hans", "P-77")
+    )
     datasets = [pydicom.dcmread(io.BytesIO(o)) for o in objects]
     result = dicomweb.store_instances(datasets)
     assert len(result.ReferencedSOPSequence) == 6
@@ -45,7 +46,9 @@ def test_store_with_dicomweb_client_and_search_every_level(dicomweb: DICOMwebCli
     series_uid = datasets[0].SeriesInstanceUID
     assert len(dicomweb.search_for_instances(study_uid, series_uid)) == 3
 
-    fuzzy = dicomweb.search_for_studies(search_filters={"PatientName": "muller"}, fuzzymatching=True)
+    fuzzy = dicomweb.search_for_studies(
+        search_filters={"PatientName": "muller"}, fuzzymatching=True
+    )
     assert len(fuzzy) == 1
     assert dicomweb.search_for_studies(search_filters={"PatientName": "muller"}) == []
     assert len(dicomweb.search_for_studies(search_filters={"PatientName": "MÜLLER*"})) == 1
@@ -55,8 +58,9 @@ def test_store_with_dicomweb_client_and_search_every_level(dicomweb: DICOMwebCli
     assert "00081030" in with_fields[0]
 
 
-def test_retrieve_study_series_instance_and_metadata(dicomweb: DICOMwebClient,
-                                                     http: httpx.Client) -> None:
+def test_retrieve_study_series_instance_and_metadata(
+    dicomweb: DICOMwebClient, http: httpx.Client
+) -> None:
     study_uid, objects = ct_study(4, series=2, rows=32, columns=32)
     _store_bytes(http, objects)
     datasets = [pydicom.dcmread(io.BytesIO(o)) for o in objects]
@@ -74,15 +78,17 @@ def test_retrieve_study_series_instance_and_metadata(dicomweb: DICOMwebClient,
     assert len(series_meta) == 2
     # served twice: the second answer comes from the series metadata cache
     assert dicomweb.retrieve_series_metadata(study_uid, first.SeriesInstanceUID) == series_meta
-    meta = dicomweb.retrieve_instance_metadata(study_uid, first.SeriesInstanceUID,
-                                               first.SOPInstanceUID)
+    meta = dicomweb.retrieve_instance_metadata(
+        study_uid, first.SeriesInstanceUID, first.SOPInstanceUID
+    )
     assert meta["7FE00010"]["BulkDataURI"].startswith(dicomweb.base_url)
     bulk = dicomweb.retrieve_bulkdata(meta["7FE00010"]["BulkDataURI"])
     assert bulk[0] == first.PixelData
 
 
-def test_metadata_cache_follows_new_and_deleted_instances(dicomweb: DICOMwebClient,
-                                                          http: httpx.Client) -> None:
+def test_metadata_cache_follows_new_and_deleted_instances(
+    dicomweb: DICOMwebClient, http: httpx.Client
+) -> None:
     study_uid, objects = ct_study(3, rows=8, columns=8)
     _store_bytes(http, objects[:2])
     ds = pydicom.dcmread(io.BytesIO(objects[0]))
@@ -102,21 +108,23 @@ def test_frames_native_multiframe(dicomweb: DICOMwebClient, http: httpx.Client) 
     ds = pydicom.dcmread(io.BytesIO(data))
     frame_len = 16 * 16 * 2
     frames = dicomweb.retrieve_instance_frames(study_uid, series_uid, ds.SOPInstanceUID, [2, 5])
-    assert frames == [ds.PixelData[frame_len:2 * frame_len], ds.PixelData[4 * frame_len:]]
+    assert frames == [ds.PixelData[frame_len : 2 * frame_len], ds.PixelData[4 * frame_len :]]
 
 
 @pytest.mark.parametrize(
     "name", ["emri_small_jpeg_2k_lossless.dcm", "SC_rgb_rle_2frame.dcm", "JPEG2000.dcm"]
 )
-def test_frames_compressed_as_stored(dicomweb: DICOMwebClient, http: httpx.Client,
-                                     name: str) -> None:
+def test_frames_compressed_as_stored(
+    dicomweb: DICOMwebClient, http: httpx.Client, name: str
+) -> None:
     f = next(x for x in corpus() if x.path.name == name)
     _store_bytes(http, [f.data])
     ds = pydicom.dcmread(io.BytesIO(f.data))
     count = int(ds.get("NumberOfFrames", 1))
     expected = list(generate_frames(ds.PixelData, number_of_frames=count))
-    got = dicomweb.retrieve_instance_frames(f.study_uid, f.series_uid, f.sop_uid,
-                                            list(range(1, count + 1)))
+    got = dicomweb.retrieve_instance_frames(
+        f.study_uid, f.series_uid, f.sop_uid, list(range(1, count + 1))
+    )
     assert got == expected
 
 
@@ -124,7 +132,9 @@ def test_frames_decoded_on_request(http: httpx.Client) -> None:
     f = next(x for x in corpus() if x.path.name == "SC_rgb_rle_2frame.dcm")
     _store_bytes(http, [f.data])
     url = f"/studies/{f.study_uid}/series/{f.series_uid}/instances/{f.sop_uid}/frames/2"
-    response = http.get(url, headers={"Accept": 'multipart/related; type="application/octet-stream"'})
+    response = http.get(
+        url, headers={"Accept": 'multipart/related; type="application/octet-stream"'}
+    )
     assert response.status_code == 200
     from tests.support.multipart_reader import read_parts
 
@@ -179,7 +189,7 @@ def test_health_and_metrics(base_url: str, http: httpx.Client) -> None:
     health = httpx.get(root + "/health").json()
     assert health["status"] == "ok"
     assert health["components"] == {"index": "ok", "blobs": "ok"}
-    study_uid, objects = ct_study(2, rows=8, columns=8)
+    _study_uid, objects = ct_study(2, rows=8, columns=8)
     _store_bytes(http, objects)
     http.get("/studies")
     text = httpx.get(root + "/metrics").text

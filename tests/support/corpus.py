@@ -42,8 +42,9 @@ def corpus() -> tuple[CorpusFile, ...]:
             except InvalidDicom:
                 continue
             files.append(
-                CorpusFile(path, data, rec.study_uid, rec.series_uid, rec.sop_uid,
-                           rec.transfer_syntax_uid)
+                CorpusFile(
+                    path, data, rec.study_uid, rec.series_uid, rec.sop_uid, rec.transfer_syntax_uid
+                )
             )
     return tuple(files)
 

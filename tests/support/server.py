@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-
 from cloudpacs.runtime import Services, build_services
 from cloudpacs.settings import load_settings
 from cloudpacs.web.app import create_app

@@ -8,12 +8,12 @@ that study lists in viewers show, so that ``includefield=all`` has something use
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from pydicom.datadict import tag_for_keyword
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     STUDY = "STUDY"
     SERIES = "SERIES"
     INSTANCE = "IMAGE"

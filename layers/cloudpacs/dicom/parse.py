@@ -69,7 +69,7 @@ def _pixel_data_position(ds: Dataset, data: bytes) -> tuple[int, int, int] | Non
     value_tell = getattr(raw, "value_tell", None)
     if value_tell is None:
         return None
-    length = int(raw.length)
+    length = int(getattr(raw, "length", 0))
     implicit = bool(getattr(raw, "is_implicit_VR", False))
     header = 8 if implicit else 12
     return value_tell - header, value_tell, length

@@ -49,7 +49,7 @@ def can_decode(transfer_syntax: str) -> bool:
     if transfer_syntax in UNCOMPRESSED:
         return True
     try:
-        from pydicom.pixels import get_decoder
+        from pydicom.pixels.decoders.base import get_decoder
 
         return bool(get_decoder(UID(transfer_syntax)).is_available)
     except (NotImplementedError, ValueError, ImportError):
@@ -76,7 +76,7 @@ def to_explicit_little(data: bytes, stored_syntax: str) -> bytes:
 
 def decode_frame(data: bytes, number: int) -> bytes:
     """Frame ``number`` (1-based) decoded to native little-endian pixel bytes."""
-    from pydicom.pixels import pixel_array
+    from pydicom.pixels.utils import pixel_array
 
     try:
         arr = pixel_array(io.BytesIO(data), index=number - 1)

@@ -63,8 +63,11 @@ class StoreOutcome:
     @property
     def conflict(self) -> bool:
         """A failure caused by the request's content rather than by the server."""
-        return self.failure_reason in (DUPLICATE_SOP_INSTANCE, DATASET_DOES_NOT_MATCH,
-                                       CANNOT_UNDERSTAND)
+        return self.failure_reason in (
+            DUPLICATE_SOP_INSTANCE,
+            DATASET_DOES_NOT_MATCH,
+            CANNOT_UNDERSTAND,
+        )
 
 
 StoredHook = Callable[[InstanceRecord, StoreStatus], None]
@@ -130,8 +133,8 @@ class IngestService:
             if result.existing.sha256 == rec.sha256:
                 return _ok(rec, StoreStatus.ALREADY_STORED)
             return self._duplicate(rec)
-        status = StoreStatus.REPLACED if result.outcome is AddOutcome.REPLACED else (
-            StoreStatus.STORED
+        status = (
+            StoreStatus.REPLACED if result.outcome is AddOutcome.REPLACED else (StoreStatus.STORED)
         )
         return _ok(rec, status)
 

@@ -98,9 +98,7 @@ def has_wildcard(value: str) -> bool:
 
 @lru_cache(maxsize=1024)
 def _wildcard(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    regex = "".join(
-        ".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern
-    )
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
     return re.compile(regex, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 

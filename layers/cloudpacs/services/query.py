@@ -167,7 +167,9 @@ class QueryService:
                 if matches_all(se_view, q.keys, fuzzy=q.fuzzy):
                     yield se_view, (series.study_uid, series.series_uid)
                 continue
-            views = [({**se_view, **inst.attrs}, inst) for inst in by_series.get(series.series_uid, [])]
+            views = [
+                ({**se_view, **inst.attrs}, inst) for inst in by_series.get(series.series_uid, [])
+            ]
             views.sort(key=lambda vi: (_number(vi[0], INSTANCE_NUMBER), vi[1].sop_uid))
             for view, inst in views:
                 if matches_all(view, q.keys, fuzzy=q.fuzzy):

@@ -84,8 +84,10 @@ def check_match_value(name: str, vr: str, value: str) -> None:
     if vr in RANGE_VRS:
         pattern = {"DA": _DATE, "TM": _TIME, "DT": _DATETIME}[vr]
         parts = [value] if vr == "DT" and re.fullmatch(_DATETIME, value) else value.split("-")
-        if len(parts) > 2 or not any(parts) or not all(
-            p == "" or pattern.fullmatch(p) for p in parts
+        if (
+            len(parts) > 2
+            or not any(parts)
+            or not all(p == "" or pattern.fullmatch(p) for p in parts)
         ):
             raise BadRequest(f"{name}: {value[:40]!r} is not a valid {vr} value or range")
         return

@@ -10,19 +10,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from pydicom.uid import ExplicitVRLittleEndian
+
 from cloudpacs.dicom import json_model, transcode
 from cloudpacs.dicom.frames import join_fragments
-from cloudpacs.errors import BadRequest, NotFound
+from cloudpacs.errors import BadRequest, NotAcceptable, NotFound
 from cloudpacs.keys import instance_key, series_metadata_key
-from cloudpacs.model import InstanceRecord, SeriesRecord
+from cloudpacs.model import InstanceRecord, JsonDataset, SeriesRecord
 from cloudpacs.ports import BlobNotFound, BlobStore, Index
 from cloudpacs.uids import check_uid
-
-import hashlib
 
 PIXEL_DATA = "7FE00010"
 
@@ -90,8 +91,8 @@ class RetrieveService:
         """The instance in ``transfer_syntax`` (Explicit VR Little Endian is supported)."""
         if transfer_syntax == rec.transfer_syntax_uid:
             return self.read(rec)
-        if transfer_syntax != transcode.ExplicitVRLittleEndian:
-            raise transcode.NotAcceptable(f"transfer syntax {transfer_syntax} is not offered")
+        if transfer_syntax != ExplicitVRLittleEndian:
+            raise NotAcceptable(f"transfer syntax {transfer_syntax} is not offered")
         return transcode.to_explicit_little(self.read(rec), rec.transfer_syntax_uid)
 
     # -- frames -----------------------------------------------------------------------
@@ -109,8 +110,7 @@ class RetrieveService:
         if rec.frames is None or (decode and compressed):
             data = self.read(rec)
             return [
-                Frame(n, transcode.decode_frame(data, n), transcode.ExplicitVRLittleEndian)
-                for n in numbers
+                Frame(n, transcode.decode_frame(data, n), ExplicitVRLittleEndian) for n in numbers
             ]
         key = instance_key(rec.study_uid, rec.series_uid, rec.sop_uid)
         out = []
@@ -123,11 +123,11 @@ class RetrieveService:
         return out
 
     # -- metadata ---------------------------------------------------------------------
-    def instance_metadata(self, rec: InstanceRecord) -> dict[str, object]:
+    def instance_metadata(self, rec: InstanceRecord) -> JsonDataset:
         key = instance_key(rec.study_uid, rec.series_uid, rec.sop_uid)
         prefix = self.blobs.get_range(key, 0, rec.header_length)
         ds = transcode.header_dataset(prefix)
-        meta: dict[str, object] = json_model.instance_metadata(ds, instance_path(rec))
+        meta = json_model.instance_metadata(ds, instance_path(rec))
         if rec.header_length < rec.size and PIXEL_DATA not in meta:
             encapsulated = rec.frames is not None and rec.frames.native is None
             vr = "OB" if encapsulated or int(ds.get("BitsAllocated") or 8) <= 8 else "OW"
@@ -163,7 +163,7 @@ class RetrieveService:
         self, series: SeriesRecord, instances: tuple[InstanceRecord, ...]
     ) -> bytes:
         key = series_metadata_key(series.study_uid, series.series_uid)
-        cached: dict[str, object] = {}
+        cached: dict[str, JsonDataset] = {}
         try:
             header, _, body = self.blobs.get(key).partition(b"\n")
             manifest = json.loads(header)
@@ -186,9 +186,7 @@ class RetrieveService:
             {"revision": series.revision, "shas": {r.sop_uid: r.sha256 for r in ordered}}
         )
         payload = manifest_bytes + b"\n" + body
-        self.blobs.put(
-            key, payload, sha256=hashlib.sha256(payload).hexdigest(), overwrite=True
-        )
+        self.blobs.put(key, payload, sha256=hashlib.sha256(payload).hexdigest(), overwrite=True)
         return body
 
     # -- bulk data --------------------------------------------------------------------
@@ -203,10 +201,8 @@ class RetrieveService:
         node: object = ds
         try:
             for i, part in enumerate(parts):
-                if i % 2 == 0:
-                    node = node[int(part, 16)].value  # type: ignore[index]
-                else:
-                    node = node[int(part)]  # type: ignore[index]
+                # tag path: tag / item index / tag / ...
+                node = node[int(part, 16)].value if i % 2 == 0 else node[int(part)]  # type: ignore[index]
         except (KeyError, IndexError, ValueError, TypeError):
             raise NotFound(f"no bulk data at {tag_path!r} in instance {rec.sop_uid}") from None
         if isinstance(node, bytes):

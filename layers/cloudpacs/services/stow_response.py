@@ -62,8 +62,10 @@ def stow_response(outcomes: list[StoreOutcome]) -> tuple[int, JsonDataset]:
             referenced.append(item)
         elif o.sop_uid is None:
             other.append(
-                {FAILURE_REASON: {"vr": "US", "Value": [o.failure_reason or CANNOT_UNDERSTAND]},
-                 **_reason(o.message)}
+                {
+                    FAILURE_REASON: {"vr": "US", "Value": [o.failure_reason or CANNOT_UNDERSTAND]},
+                    **_reason(o.message),
+                }
             )
         else:
             failed.append(

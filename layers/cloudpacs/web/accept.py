@@ -61,9 +61,7 @@ def parse_accept(header: str | None) -> list[Acceptable]:
     return [r for r in ranges if r.quality > 0]
 
 
-def choose(
-    header: str | None, offer: Callable[[Acceptable], T | None], what: str
-) -> T:
+def choose(header: str | None, offer: Callable[[Acceptable], T | None], what: str) -> T:
     """The first representation ``offer`` can produce for the client's media ranges."""
     for acceptable in parse_accept(header):
         chosen = offer(acceptable)

@@ -30,7 +30,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(400, f"invalid request: {where}: {first.get('msg', 'invalid')}")
 
     @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        path = request.url.path
+        if exc.status_code == 404 and (".." in path.split("/") or "//" in path):
+            return error_response(400, "invalid path: relative or empty path segments")
         return error_response(exc.status_code, str(exc.detail))
 
     @app.exception_handler(Exception)

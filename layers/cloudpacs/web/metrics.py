@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client import CONTENT_TYPE_LATEST as PROMETHEUS_TEXT
 
 from cloudpacs.model import InstanceRecord
 from cloudpacs.services.ingest import StoreStatus
@@ -20,11 +19,15 @@ class HttpMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "cloudpacs_http_requests", "HTTP requests", ["method", "route", "status"],
+            "cloudpacs_http_requests",
+            "HTTP requests",
+            ["method", "route", "status"],
             registry=self.registry,
         )
         self.latency = Histogram(
-            "cloudpacs_http_request_seconds", "HTTP request latency", ["method", "route"],
+            "cloudpacs_http_request_seconds",
+            "HTTP request latency",
+            ["method", "route"],
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=self.registry,
         )

@@ -12,11 +12,13 @@ from cloudpacs.multipart import encode_parts, new_boundary
 DICOM_JSON = "application/dicom+json"
 
 
-def dicom_json(payload: object | bytes, base: str, status: int = 200,
-               headers: dict[str, str] | None = None) -> Response:
+def dicom_json(
+    payload: object | bytes, base: str, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     body = payload if isinstance(payload, bytes) else dumps(payload)
-    return Response(bind_base(body, base), status_code=status, media_type=DICOM_JSON,
-                    headers=headers)
+    return Response(
+        bind_base(body, base), status_code=status, media_type=DICOM_JSON, headers=headers
+    )
 
 
 def multipart_response(

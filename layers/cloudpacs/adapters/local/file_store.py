@@ -8,6 +8,7 @@ in a small side file so ``head`` can report it without re-hashing.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -100,10 +101,8 @@ class FileBlobStore:
     def delete(self, key: str) -> None:
         path = self._path(key)
         for victim in (path, path.with_name(path.name + _CHECKSUM_SUFFIX)):
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 victim.unlink()
-            except FileNotFoundError:
-                pass
         _prune_empty_parents(path.parent, self.root)
 
     def list_keys(self, prefix: str) -> Iterator[str]:

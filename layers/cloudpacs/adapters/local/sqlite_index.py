@@ -258,9 +258,9 @@ class SqliteIndex:
         return self._instance(self._db(), study_uid, series_uid, sop_uid)
 
     def get_study(self, study_uid: str) -> StudyRecord | None:
-        row = self._db().execute(
-            "SELECT * FROM studies WHERE study_uid = ?", (study_uid,)
-        ).fetchone()
+        row = (
+            self._db().execute("SELECT * FROM studies WHERE study_uid = ?", (study_uid,)).fetchone()
+        )
         return _study_from_row(row) if row else None
 
     def get_studies(self, study_uids: list[str]) -> list[StudyRecord]:
@@ -279,14 +279,10 @@ class SqliteIndex:
         db = self._db()
         db.execute("BEGIN")
         try:
-            study = db.execute(
-                "SELECT * FROM studies WHERE study_uid = ?", (study_uid,)
-            ).fetchone()
+            study = db.execute("SELECT * FROM studies WHERE study_uid = ?", (study_uid,)).fetchone()
             if study is None:
                 return None
-            series = db.execute(
-                "SELECT * FROM series WHERE study_uid = ?", (study_uid,)
-            ).fetchall()
+            series = db.execute("SELECT * FROM series WHERE study_uid = ?", (study_uid,)).fetchall()
             instances = db.execute(
                 "SELECT * FROM instances WHERE study_uid = ?", (study_uid,)
             ).fetchall()
@@ -341,15 +337,21 @@ class SqliteIndex:
             yield _study_from_row(row)
 
     def locate_series(self, series_uid: str) -> str | None:
-        row = self._db().execute(
-            "SELECT study_uid FROM series WHERE series_uid = ? LIMIT 1", (series_uid,)
-        ).fetchone()
+        row = (
+            self._db()
+            .execute("SELECT study_uid FROM series WHERE series_uid = ? LIMIT 1", (series_uid,))
+            .fetchone()
+        )
         return str(row[0]) if row else None
 
     def locate_instance(self, sop_uid: str) -> tuple[str, str] | None:
-        row = self._db().execute(
-            "SELECT study_uid, series_uid FROM instances WHERE sop_uid = ? LIMIT 1", (sop_uid,)
-        ).fetchone()
+        row = (
+            self._db()
+            .execute(
+                "SELECT study_uid, series_uid FROM instances WHERE sop_uid = ? LIMIT 1", (sop_uid,)
+            )
+            .fetchone()
+        )
         return (str(row[0]), str(row[1])) if row else None
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST as PROMETHEUS_TEXT
 
 from cloudpacs import __version__
 from cloudpacs.runtime import Services
 from cloudpacs.web.deps import services
-from cloudpacs.web.metrics import PROMETHEUS_TEXT
 
 router = APIRouter(tags=["Operations"])
 _PROBE_UID = "2.25.0"

@@ -6,6 +6,8 @@ held once); a body over the configured limit is refused with 413 before anything
 
 from __future__ import annotations
 
+import re
+
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -21,6 +23,7 @@ from cloudpacs.web.responses import dicom_json
 
 router = APIRouter(tags=["STOW-RS"])
 DICOM = "application/dicom"
+_TYPE_PARAM = re.compile(r';\s*type="?([^";]+)"?', re.IGNORECASE)
 
 
 def _check_content_type(content_type: str) -> str:
@@ -29,8 +32,8 @@ def _check_content_type(content_type: str) -> str:
         raise UnsupportedMediaType(
             f'STOW-RS takes multipart/related; type="{DICOM}", not {media or "no media type"!r}'
         )
-    lowered = content_type.lower()
-    if "type=" in lowered and DICOM not in lowered.replace('"', ""):
+    part_type = _TYPE_PARAM.search(content_type)
+    if part_type is not None and part_type.group(1).lower() != DICOM:
         raise UnsupportedMediaType(
             f'only multipart/related; type="{DICOM}" is accepted, got {content_type!r}'
         )

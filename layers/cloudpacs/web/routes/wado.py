@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
+from pydicom.uid import ExplicitVRLittleEndian
 
 from cloudpacs.dicom import transcode
 from cloudpacs.errors import NotAcceptable
@@ -25,7 +26,7 @@ from cloudpacs.web.responses import dicom_json, multipart_response
 router = APIRouter(tags=["WADO-RS"])
 DICOM = "application/dicom"
 OCTET = "application/octet-stream"
-EVRLE = str(transcode.ExplicitVRLittleEndian)
+EVRLE = str(ExplicitVRLittleEndian)
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class InstancePlan:
     """None: as stored."""
 
 
-def _target_syntax(records: list[InstanceRecord], wanted: str | None) -> str | None | bool:
+def _target_syntax(records: list[InstanceRecord], wanted: str | None) -> str | bool | None:
     """None for as-stored, a UID to convert to, or False when not every instance can be."""
     if wanted in (None, "*"):
         return None
@@ -164,9 +165,9 @@ def _frame_plan(accept: str | None, rec: InstanceRecord) -> FramePlan:
             return FramePlan(OCTET, False)
         if ts == "*" or ts == stored:
             return FramePlan(None, False) if a.part_matches(own_type) else None
-        if a.part_type == OCTET and ts in (None, EVRLE):
-            if native or transcode.can_decode(stored):
-                return FramePlan(OCTET, not native)
+        decodable = native or transcode.can_decode(stored)
+        if a.part_type == OCTET and ts in (None, EVRLE) and decodable:
+            return FramePlan(OCTET, not native)
         return None
 
     return choose(accept, offer, "these frames")
