@@ -1,8 +1,9 @@
 """BlobStore on S3 (DESIGN.md §4): objects stored as received, with their SHA-256.
 
 - ``put`` sends ``ChecksumSHA256``: S3 verifies the body against it (a corrupted upload is
-  rejected with ``BadDigest``) and keeps it as the object's checksum, which ``head`` reads
-  back with ``ChecksumMode=ENABLED``. ``overwrite=False`` is an S3 conditional write
+  rejected with ``BadDigest``; moto does not verify) and keeps it as the object's checksum,
+  which ``head`` reads back with ``ChecksumMode=ENABLED`` (and botocore checks whole-object
+  GETs against). ``overwrite=False`` is an S3 conditional write
   (``If-None-Match: *``), atomic on the service: 412 means the key exists (``BlobExists``);
   409 ``ConditionalRequestConflict`` means a concurrent conditional write is in flight, and
   S3 asks for a retry, after which the winner's object answers 412. moto honours
@@ -10,6 +11,8 @@
   head-then-put fallback.
 - ``get_range`` is one ranged GET. Like a file read, it returns fewer bytes at the end of
   the object and ``b""`` from beyond it (S3 answers 416 there).
+- ``presigned_get_url`` signs with the client's credentials; the URL is valid for
+  ``expires_in`` seconds or until those (possibly temporary) credentials expire.
 - ``head`` returns ``sha256=None`` for objects without a whole-object SHA-256 (e.g. a
   multipart upload, whose checksum is a checksum of part checksums).
 """
@@ -22,6 +25,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from cloudpacs.ports import BlobExists, BlobInfo, BlobNotFound
@@ -30,6 +34,9 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
 
 NOT_FOUND = {"NoSuchKey", "404", "NotFound"}
+SIGV4 = Config(signature_version="s3v4")
+"""Presigned URLs must be SigV4: objects encrypted with a KMS key refuse older signatures.
+A client handed to ``S3BlobStore`` should be configured the same way."""
 CONFLICT_RETRIES = 5
 
 
@@ -53,7 +60,7 @@ class S3BlobStore:
     def __init__(self, bucket: str, client: Any | None = None, prefix: str = "") -> None:
         self.bucket = bucket
         self.prefix = prefix
-        self.client: S3Client = client if client is not None else boto3.client("s3")
+        self.client: S3Client = client if client is not None else boto3.client("s3", config=SIGV4)
 
     def _key(self, key: str) -> str:
         return self.prefix + key
@@ -63,6 +70,8 @@ class S3BlobStore:
             "Bucket": self.bucket,
             "Key": self._key(key),
             "Body": data,
+            # The algorithm names the header botocore sends as is (no re-hash of the body).
+            "ChecksumAlgorithm": "SHA256",
             "ChecksumSHA256": sha256_hex_to_b64(sha256),
         }
         if not overwrite:

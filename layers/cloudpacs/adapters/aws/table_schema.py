@@ -13,13 +13,16 @@ A study-scoped read is one ``Query`` on ``pk``; a series-scoped read is one ``Qu
 
 Global secondary indexes (all KEYS_ONLY; study items are then read with BatchGetItem):
 
-| index            | partition key                  | sort key                     | serves |
-| ---------------- | ------------------------------ | ---------------------------- | ------ |
-| ``by_patient``   | ``patient_pk`` ``PID#<id>``    | ``date_sk`` ``<date>#<uid>`` | PatientID |
-| ``by_accession`` | ``accession_pk`` ``ACC#<no>``  | ``date_sk``                  | AccessionNumber |
-| ``by_name``      | ``name_pk`` ``PN#<c>``         | ``name_sk`` ``<norm>#<uid>`` | PatientName prefix |
-| ``by_date``      | ``all_pk`` ``STUDIES``         | ``date_sk``                  | StudyDate ranges, listing |
-| ``by_uid``       | ``uid_pk`` ``SERIES#<uid>`` / ``SOP#<uid>`` | -               | locating a series/instance |
+| index        | partition key                   | sort key                     | serves |
+| ------------ | ------------------------------- | ---------------------------- | ------ |
+| by_patient   | ``patient_pk`` ``PID#<id>``     | ``date_sk`` ``<date>#<uid>`` | PatientID |
+| by_accession | ``accession_pk`` ``ACC#<no>``   | ``date_sk``                  | Accession |
+| by_name      | ``name_pk`` ``PN#<c>``          | ``name_sk`` ``<norm>#<uid>`` | name prefix |
+| by_date      | ``all_pk`` ``STUDIES``          | ``date_sk``                  | date, list |
+| by_uid       | ``uid_pk`` ``SERIES#``/``SOP#`` | -                            | locate UID |
+
+``<c>`` is the first character of the normalized PatientName (``dicom.names``); item
+attributes are described in ``dynamo_items``.
 """
 
 from __future__ import annotations
