@@ -7,7 +7,12 @@ See docs/deidentification.md.
 """
 
 from cloudpacs.deid.deidentify import deidentify
-from cloudpacs.deid.errors import DeidentificationError, NotPart10, QuarantinedInstance
+from cloudpacs.deid.errors import (
+    DeidentificationError,
+    NotPart10,
+    QuarantinedInstance,
+    UnencodableInstance,
+)
 from cloudpacs.deid.part10 import deidentify_bytes
 from cloudpacs.deid.profile import Profile
 
@@ -16,6 +21,7 @@ __all__ = [
     "NotPart10",
     "Profile",
     "QuarantinedInstance",
+    "UnencodableInstance",
     "deidentify",
     "deidentify_bytes",
 ]

@@ -30,3 +30,11 @@ class QuarantinedInstance(DeidentificationError):
 
 class NotPart10(DeidentificationError):
     """Input bytes that are not a DICOM Part-10 file (no preamble/File Meta Information)."""
+
+
+class UnencodableInstance(DeidentificationError):
+    """The de-identified dataset cannot be written in the input's transfer syntax.
+
+    Seen with corrupt input, e.g. a file whose File Meta declares explicit VR while the
+    dataset is encoded with implicit VR.
+    """

@@ -12,12 +12,15 @@ import pydicom
 from pydicom.errors import InvalidDicomError
 
 from cloudpacs.deid.deidentify import deidentify_in_place
-from cloudpacs.deid.errors import NotPart10
+from cloudpacs.deid.errors import NotPart10, UnencodableInstance
 from cloudpacs.deid.profile import Profile
 
 
 def deidentify_bytes(data: bytes, profile: Profile, secret: bytes) -> bytes:
-    """De-identify one Part-10 file; raises NotPart10 or QuarantinedInstance."""
+    """De-identify one Part-10 file.
+
+    Raises NotPart10, QuarantinedInstance or UnencodableInstance (all DeidentificationError).
+    """
     try:
         ds = pydicom.dcmread(BytesIO(data))
     except (InvalidDicomError, EOFError, ValueError) as exc:
@@ -30,5 +33,8 @@ def deidentify_bytes(data: bytes, profile: Profile, secret: bytes) -> bytes:
             raise NotPart10(f"not a stored instance: no {attribute} in the dataset or File Meta")
     deidentify_in_place(ds, profile, secret)
     out = BytesIO()
-    ds.save_as(out, enforce_file_format=True)
+    try:
+        ds.save_as(out, enforce_file_format=True)
+    except (TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise UnencodableInstance(f"cannot encode the de-identified instance: {exc}") from exc
     return out.getvalue()
