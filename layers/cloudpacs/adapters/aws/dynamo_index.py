@@ -6,7 +6,9 @@ Request budget, the reason for the layout:
   two for the first instance of a series or when ``replace`` finds no instance (the first
   guess is cancelled by its condition, the second is right); ``replace`` of an existing
   instance does one consistent ``GetItem`` first so that ``REPLACED`` carries the old record.
-  Only contention (another writer changing the same items) costs more attempts.
+  Only contention (another writer changing the same items) costs more attempts. botocore
+  fills ``ClientRequestToken``, so its own retry of a transaction that did commit is answered
+  as a success, never mistaken for a duplicate.
 - study / series / instance reads: one ``GetItem`` or one ``Query`` (more only when a
   result exceeds a 1 MB page), always ``ConsistentRead``.
 - ``find_studies``: one GSI ``Query`` (see ``dynamo_find``) and one ``BatchGetItem`` per 100
