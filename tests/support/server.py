@@ -29,7 +29,8 @@ def live_server(data_dir: Path, **settings: Any) -> Iterator[tuple[str, Services
     # dicomweb-client sends "Host: 127.0.0.1" without the port, so the root URL used in
     # RetrieveURL and BulkDataURI is configured, as it would be behind a proxy.
     settings.setdefault("public_base_url", f"http://127.0.0.1:{port}/dicom-web")
-    cfg = load_settings(data_dir=data_dir, port=port, fsync=False, **settings)
+    settings.setdefault("fsync", False)
+    cfg = load_settings(data_dir=data_dir, port=port, **settings)
     services = build_services(cfg)
     app = create_app(services)
     server = uvicorn.Server(

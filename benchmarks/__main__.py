@@ -1,0 +1,101 @@
+"""``make bench``: cloudpacs figures, and Orthanc's beside them when it is installed.
+
+    python -m benchmarks [--orthanc] [--no-scale] [--no-aws] [--no-dimse]
+
+Prints a table and writes ``.bench/results.json``. These are figures to record in
+docs/benchmarks.md, never test assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydicom.uid import generate_uid
+
+from benchmarks import orthanc
+from benchmarks.dicomweb_bench import run_dicomweb
+from benchmarks.server_process import cloudpacs_server
+from tests.support.server import free_port
+from tests.support.synthetic import ct_instance
+
+
+def make_study(n: int = 200) -> tuple[str, str, list[str], list[bytes]]:
+    """A 200-instance CT study, 512×512×16-bit (about 0.5 MB per instance)."""
+    import io
+
+    import pydicom
+
+    study_uid, series_uid = generate_uid(), generate_uid()
+    objects = [ct_instance(study_uid, series_uid, i + 1) for i in range(n)]
+    sops = [pydicom.dcmread(io.BytesIO(o), stop_before_pixels=True).SOPInstanceUID
+            for o in objects]
+    return study_uid, series_uid, sops, objects
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "system": platform.platform()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--orthanc", action="store_true", help="also measure Orthanc")
+    parser.add_argument("--no-scale", action="store_true", help="skip the 100k index run")
+    parser.add_argument("--no-aws", action="store_true", help="skip AWS call counts")
+    parser.add_argument("--no-dimse", action="store_true", help="skip the DIMSE figures")
+    args = parser.parse_args()
+    report: dict[str, Any] = {"machine": machine()}
+    study = make_study()
+    size = sum(len(o) for o in study[3])
+    report["study"] = {"instances": len(study[3]), "bytes": size}
+    for fsync in ("true", "false"):
+        with cloudpacs_server(fsync=fsync) as url:
+            label = "on" if fsync == "true" else "off"
+            report[f"cloudpacs_fsync_{label}"] = run_dicomweb(url, *study)
+    if args.orthanc:
+        if orthanc.available():
+            with orthanc.orthanc(free_port(), free_port()) as url:
+                report["orthanc"] = run_dicomweb(url, *study)
+        else:
+            report["orthanc"] = "not installed (apt-get install orthanc orthanc-dicomweb)"
+    if not args.no_scale:
+        from benchmarks.index_scale import run_index_scale
+
+        report["index_scale"] = run_index_scale()
+    if not args.no_aws:
+        from benchmarks.aws_calls import run_aws_calls
+
+        report["aws_calls"] = run_aws_calls()
+    if not args.no_dimse:
+        try:
+            from benchmarks import dimse_bench
+        except ImportError:
+            report["dimse"] = "not available"
+        else:
+            dimse_report: dict[str, Any] = {}
+            dimse_bench.run(dimse_report)
+            report["dimse"] = dimse_report
+    out = Path(".bench")
+    out.mkdir(exist_ok=True)
+    (out / "results.json").write_text(json.dumps(report, indent=2))
+    json.dump(report, sys.stdout, indent=2)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

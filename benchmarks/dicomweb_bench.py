@@ -1,0 +1,86 @@
+"""DICOMweb latency and throughput against any server (cloudpacs or a reference PACS).
+
+The same client code drives both servers so a side-by-side run is fair: one keep-alive
+HTTP connection, the study stored with STOW-RS in batches of 10, then QIDO, metadata and
+WADO timings (medians over repeated requests, whole-study throughput best of 5).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from tests.support.multipart_body import stow_body
+
+DICOM_MULTIPART = 'multipart/related; type="application/dicom"'
+
+
+def _median_ms(fn: Callable[[], object], runs: int) -> float:
+    fn()  # warm
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples) * 1000
+
+
+def run_dicomweb(root: str, study_uid: str, series_uid: str, sops: list[str],
+                 objects: list[bytes]) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    with httpx.Client(base_url=root, timeout=120) as http:
+        start = time.perf_counter()
+        for i in range(0, len(objects), 10):
+            body, headers = stow_body(objects[i : i + 10])
+            response = http.post("/studies", content=body, headers=headers)
+            response.raise_for_status()
+        elapsed = time.perf_counter() - start
+        results["stow_instances_per_s"] = round(len(objects) / elapsed, 1)
+
+        def qido() -> None:
+            r = http.get(f"/studies/{study_uid}/instances")
+            r.raise_for_status()
+            assert len(r.json()) == len(objects), len(r.json())
+
+        results["qido_instances_in_study_ms"] = round(_median_ms(qido, 50), 2)
+
+        start = time.perf_counter()
+        first = http.get(f"/studies/{study_uid}/metadata")
+        first.raise_for_status()
+        results["study_metadata_first_ms"] = round((time.perf_counter() - start) * 1000, 2)
+
+        def metadata() -> None:
+            r = http.get(f"/studies/{study_uid}/metadata")
+            r.raise_for_status()
+            assert len(r.json()) == len(objects)
+
+        results["study_metadata_ms"] = round(_median_ms(metadata, 30), 2)
+
+        def one_instance() -> None:
+            sop = sops[len(sops) // 2]
+            r = http.get(
+                f"/studies/{study_uid}/series/{series_uid}/instances/{sop}",
+                headers={"Accept": DICOM_MULTIPART},
+            )
+            r.raise_for_status()
+
+        results["one_instance_ms"] = round(_median_ms(one_instance, 100), 2)
+
+        best = 0.0
+        total = 0
+        for _ in range(5):
+            start = time.perf_counter()
+            total = 0
+            with http.stream("GET", f"/studies/{study_uid}",
+                             headers={"Accept": DICOM_MULTIPART}) as r:
+                r.raise_for_status()
+                for chunk in r.iter_raw(1 << 20):
+                    total += len(chunk)
+            best = max(best, total / (time.perf_counter() - start))
+        results["whole_study_gb_per_s"] = round(best / 1e9, 3)
+        results["whole_study_bytes"] = total
+    return results
