@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= auto
+LAYER_ARCH ?= arm64
 
-.PHONY: venv serve test test-unit test-contract test-api test-dimse test-infra lint typecheck bench clean
+.PHONY: venv serve test test-unit test-contract test-api test-dimse test-infra lint typecheck bench clean layer synth
 
 venv: $(STAMP)
 
@@ -45,6 +46,14 @@ typecheck: venv
 
 bench: venv
 	$(BIN)/python -m benchmarks
+
+# The Lambda layer, without Docker (skipped when its inputs are unchanged).
+layer: venv
+	$(BIN)/python layers/build_layer.py --arch $(LAYER_ARCH)
+
+# CloudFormation templates of every stage into cdk.out/, offline, no AWS credentials needed.
+synth: layer
+	$(BIN)/python -m cdk_app.toolchain cdk synth --quiet
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache layers/.build cdk.out

@@ -38,5 +38,10 @@ def build_app(
     settings = load_settings(stages_file, all_context)
     for stage_settings in settings.stages.values():
         CloudPacsStage(app, settings=stage_settings, assets=assets or LambdaAssets())
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app), HIPAASecurityChecks(app))
+    add_compliance_checks(app)
     return app
+
+
+def add_compliance_checks(app: App) -> None:
+    """Run cdk-nag's AwsSolutions and HIPAA Security packs over every stack at synth."""
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app), HIPAASecurityChecks(app))

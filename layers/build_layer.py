@@ -100,6 +100,7 @@ def _prune(site: Path) -> None:
     for name in PROVIDED_BY_RUNTIME:
         for path in [site / name, *site.glob(f"{name}-*.dist-info")]:
             shutil.rmtree(path, ignore_errors=True)
+    shutil.rmtree(site / "bin", ignore_errors=True)  # console scripts: never run in Lambda
     for cache in list(site.rglob("__pycache__")):
         shutil.rmtree(cache, ignore_errors=True)
 
