@@ -13,15 +13,23 @@ is refused with :class:`~cloudpacs.deid.errors.QuarantinedInstance`. The rules, 
     endoscopy, microscopy and video (photographs of people and labels), or Modality ``OT``,
     ``US``, ``XC``, ``ES``, ``GM`` or ``SM`` on any other SOP Class.
 
+``overlay_in_pixel_data``
+    An Overlay Plane (60xx) without Overlay Data (60xx,3000): the retired encoding that keeps
+    the overlay bitmap in unused high bits of Pixel Data. Removing the overlay attributes
+    would not remove the bitmap, and pixel data is not changed. This rule applies whatever
+    Burned In Annotation says, since that attribute describes the image, not the overlay.
+
 An instance that has been checked, or cleaned by a Clean Pixel Data process, carries Burned
-In Annotation "NO" and passes. Encapsulated documents (PDF, CDA, ...) are not quarantined:
-Encapsulated Document (0042,0011) is "D" in Table E.1-1, so the document is replaced.
+In Annotation "NO" and passes the first two rules. Encapsulated documents (PDF, CDA, ...) are
+not quarantined: Encapsulated Document (0042,0011) is "D" in Table E.1-1, so the document is
+replaced.
 """
 
 from __future__ import annotations
 
 from pydicom.dataset import Dataset
 
+from cloudpacs.deid.elements import tags_of
 from cloudpacs.deid.errors import QuarantinedInstance
 
 _RISKY_SOP_PREFIXES = (
@@ -39,8 +47,22 @@ def _text(ds: Dataset, keyword: str) -> str:
     return str(value).strip().upper() if value is not None else ""
 
 
+def _overlay_in_pixel_data(ds: Dataset) -> int | None:
+    groups = {t.group for t in tags_of(ds) if t.group >> 8 == 0x60 and t.group % 2 == 0}
+    for group in sorted(groups):
+        if (group << 16) | 0x0010 in ds and (group << 16) | 0x3000 not in ds:
+            return group
+    return None
+
+
 def check_pixels(ds: Dataset) -> None:
     """Raise :class:`QuarantinedInstance` if the pixels may carry burned-in identification."""
+    group = _overlay_in_pixel_data(ds)
+    if group is not None and "PixelData" in ds:
+        raise QuarantinedInstance(
+            f"overlay group {group:04X} has no Overlay Data: its bitmap is in the Pixel Data",
+            rule="overlay_in_pixel_data",
+        )
     flag = _text(ds, "BurnedInAnnotation")
     if flag == "YES":
         raise QuarantinedInstance(

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 MIN_IDENTIFIER_LENGTH = 3
 _SPACES = re.compile(r"\s{2,}")
+_BEFORE_PUNCTUATION = re.compile(r"\s+([,;:.)])")
 _DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
 
 
@@ -56,4 +57,5 @@ class Scrubber:
         cleaned = self._pattern.sub("", text)
         if cleaned == text:
             return text
-        return _SPACES.sub(" ", cleaned).strip(" ^-,;:/")
+        cleaned = _BEFORE_PUNCTUATION.sub(r"\1", _SPACES.sub(" ", cleaned))
+        return cleaned.strip(" ^-,;:/")
