@@ -16,13 +16,23 @@ from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
 
 from cloudpacs.dicom.attributes import Level
 from cloudpacs.errors import BadRequest
-from cloudpacs.services.matching import RANGE_VRS, MatchKey, has_wildcard, uid_list
+from cloudpacs.services.matching import (
+    NUMERIC_VRS,
+    RANGE_VRS,
+    MatchKey,
+    datetime_key,
+    has_wildcard,
+    uid_list,
+)
 from cloudpacs.uids import is_valid_uid
 
 _TAG = re.compile(r"[0-9A-Fa-f]{8}")
 _DATE = re.compile(r"\d{8}")
 _TIME = re.compile(r"\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?")
-_DATETIME = re.compile(r"\d{4}(\d{2}(\d{2}(\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?)?)?)?([+-]\d{4})?")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_DIGITS = re.compile(r"[0-9]+")
+WILDCARD_VRS = frozenset({"AE", "CS", "LO", "LT", "PN", "SH", "ST", "UC", "UR", "UT"})
+"""PS3.4 C.2.2.2.4: the VRs whose keys may hold ``*`` and ``?``."""
 RESERVED = frozenset({"includefield", "fuzzymatching", "limit", "offset"})
 
 
@@ -52,6 +62,8 @@ def resolve_attribute(attribute_id: str) -> tuple[tuple[str, ...], str]:
     path: list[str] = []
     vr = ""
     for part in attribute_id.split("."):
+        if not part:
+            raise BadRequest(f"unknown attribute {attribute_id!r}")
         if _TAG.fullmatch(part):
             tag = int(part, 16)
         else:
@@ -81,9 +93,13 @@ def check_match_value(name: str, vr: str, value: str) -> None:
         if bad or not uid_list(value):
             raise BadRequest(f"{name}: invalid UID in {value[:80]!r}")
         return
+    if vr == "DT":
+        if datetime_key(value) is None:
+            raise BadRequest(f"{name}: {value[:40]!r} is not a valid DT value or range")
+        return
     if vr in RANGE_VRS:
-        pattern = {"DA": _DATE, "TM": _TIME, "DT": _DATETIME}[vr]
-        parts = [value] if vr == "DT" and re.fullmatch(_DATETIME, value) else value.split("-")
+        pattern = {"DA": _DATE, "TM": _TIME}[vr]
+        parts = value.split("-")
         if (
             len(parts) > 2
             or not any(parts)
@@ -91,12 +107,14 @@ def check_match_value(name: str, vr: str, value: str) -> None:
         ):
             raise BadRequest(f"{name}: {value[:40]!r} is not a valid {vr} value or range")
         return
-    if has_wildcard(value) and vr not in {"AE", "CS", "LO", "LT", "PN", "SH", "ST", "UC", "UT"}:
+    if has_wildcard(value) and vr not in WILDCARD_VRS:
         raise BadRequest(f"{name}: wildcards are not allowed for VR {vr}")
+    if vr in NUMERIC_VRS and not _NUMBER.fullmatch(value.strip()):
+        raise BadRequest(f"{name}: {value[:40]!r} is not a number")
 
 
 def _non_negative_int(name: str, value: str) -> int:
-    if not value.isdigit():
+    if not _DIGITS.fullmatch(value):
         raise BadRequest(f"{name} must be a non-negative integer, got {value[:20]!r}")
     return int(value)
 
