@@ -60,18 +60,27 @@ def encode_parts(parts: Iterable[tuple[str, Iterable[bytes]]], boundary: str) ->
 
 
 class MultipartParser:
-    """Incremental parser: ``feed`` chunks, then ``close``; ``parts`` holds what was parsed."""
+    """Incremental parser: ``feed`` chunks, then ``close``; ``parts`` holds what was parsed.
+
+    Consumed bytes are skipped with an offset and compacted away only when they make up
+    most of the buffer, so parsing stays linear in the body size.
+    """
 
     def __init__(self, boundary: str) -> None:
         self._first = b"--" + boundary.encode("latin-1")
         self._delimiter = CRLF + self._first
         self._buffer = bytearray()
+        self._pos = 0
         self._scan_from = 0
         self._state = "preamble"
         self._headers: dict[str, str] = {}
         self.parts: list[Part] = []
 
     def feed(self, chunk: bytes) -> None:
+        if self._pos and self._pos * 2 > len(self._buffer):
+            del self._buffer[: self._pos]
+            self._scan_from -= self._pos
+            self._pos = 0
         self._buffer += chunk
         while self._step():
             pass
@@ -82,47 +91,47 @@ class MultipartParser:
         return self.parts
 
     def _step(self) -> bool:
-        buf = self._buffer
+        buf, pos = self._buffer, self._pos
         if self._state == "preamble":
-            idx = buf.find(self._first)
+            idx = buf.find(self._first, pos)
             if idx < 0:
                 return False
-            del buf[: idx + len(self._first)]
+            self._pos = idx + len(self._first)
             self._state = "after-boundary"
             return True
         if self._state == "after-boundary":
-            if len(buf) < 2:
+            if len(buf) - pos < 2:
                 return False
-            if buf[:2] == b"--":
+            if buf[pos : pos + 2] == b"--":
                 self._state = "done"
-                buf.clear()
                 return False
-            line_end = buf.find(CRLF)
+            line_end = buf.find(CRLF, pos)
             if line_end < 0:
                 return False
-            del buf[: line_end + 2]  # transport padding and CRLF after the boundary
+            self._pos = line_end + 2  # transport padding and CRLF after the boundary
             self._state = "headers"
             return True
         if self._state == "headers":
-            end = buf.find(CRLF + CRLF)
-            if end < 0 and buf[:2] == CRLF:
-                end = -2  # a part with no headers
-            elif end < 0:
-                if len(buf) > 64 * 1024:
-                    raise BadRequest("multipart part headers are too large")
-                return False
-            self._headers = _parse_headers(bytes(buf[: max(end, 0)]))
-            del buf[: end + 4]
+            if buf[pos : pos + 2] == CRLF:
+                end = pos - 2  # a part with no headers
+            else:
+                end = buf.find(CRLF + CRLF, pos)
+                if end < 0:
+                    if len(buf) - pos > 64 * 1024:
+                        raise BadRequest("multipart part headers are too large")
+                    return False
+            self._headers = _parse_headers(bytes(buf[pos : max(end, pos)]))
+            self._pos = end + 4
             self._state = "body"
-            self._scan_from = 0
+            self._scan_from = self._pos
             return True
         if self._state == "body":
             idx = buf.find(self._delimiter, self._scan_from)
             if idx < 0:
-                self._scan_from = max(0, len(buf) - len(self._delimiter) + 1)
+                self._scan_from = max(pos, len(buf) - len(self._delimiter) + 1)
                 return False
-            self.parts.append(Part(self._headers, bytes(buf[:idx])))
-            del buf[: idx + len(self._delimiter)]
+            self.parts.append(Part(self._headers, bytes(buf[pos:idx])))
+            self._pos = idx + len(self._delimiter)
             self._state = "after-boundary"
             return True
         return False

@@ -6,21 +6,42 @@ Values come from ``CLOUDPACS_*`` environment variables, then from the YAML file 
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     YamlConfigSettingsSource,
 )
 
+from cloudpacs.security.cors import DEFAULT_EXPOSE, CorsPolicy
+from cloudpacs.security.identity import DEFAULT_ROLES_CLAIM
+
 DuplicatePolicy = Literal["reject", "replace", "ignore"]
+AuthMode = Literal["none", "oidc", "apigateway"]
+"""``none``: no verification, loopback only; ``oidc``: bearer JWTs verified against a JWKS;
+``apigateway``: claims of API Gateway's Cognito authorizer (the Lambda functions)."""
 MiB = 1 << 20
+REQUEST_ID_HEADER = "X-Request-Id"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or ``localhost``) only accepts connections from this host."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class SettingsError(RuntimeError):
@@ -42,6 +63,8 @@ class Settings(BaseSettings):
     duplicate_policy: DuplicatePolicy = "reject"
     max_request_bytes: int = Field(512 * MiB, gt=0)
     qido_max_results: int = Field(1000, gt=0)
+    ingest_workers: int = Field(4, ge=1, le=64)
+    """Objects of one STOW request stored concurrently."""
     fsync: bool = True
     """Flush stored objects and the index to disk before acknowledging (embedded backend)."""
 
@@ -54,12 +77,52 @@ class Settings(BaseSettings):
     """Largest WADO body answered inline in Lambda; larger ones are redirected or streamed."""
     presign_expiry_seconds: int = Field(300, gt=0, le=3600)
 
+    # Access control and audit (DESIGN.md §7, docs/auth.md)
+    auth: AuthMode = "none"
+    """Default: ``none`` for the embedded backend, ``apigateway`` for aws."""
+    oidc_jwks_url: str | None = None
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_client_id: str | None = None
+    oidc_roles_claim: str = DEFAULT_ROLES_CLAIM
+    """Claim holding the group names (a dotted path such as ``realm_access.roles`` works);
+    read from API Gateway's authorizer claims too."""
+    cors_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Browser origins allowed to call the API (``CLOUDPACS_CORS_ALLOWED_ORIGINS``: a JSON
+    list or comma-separated); empty: no cross-origin access."""
+    cors_allow_credentials: bool = False
+    """Bearer tokens travel in ``Authorization``, which needs no CORS credentials mode; turn
+    on only for cookie-based clients (``*`` is then refused)."""
+    audit_log_path: Path | None = None
+    """Local audit trail (JSON lines); default ``<data_dir>/audit.jsonl``."""
+    audit_log_group: str | None = None
+    """CloudWatch Logs group of the audit trail (aws backend; required there)."""
+    event_bus_name: str | None = None
+    """EventBridge bus for change events (aws backend); unset: events are not published."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_auth(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("auth") in (None, ""):
+            return {**data, "auth": "apigateway" if data.get("backend") == "aws" else "none"}
+        return data
+
+    @field_validator("cors_allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [item.strip() for item in text.split(",") if item.strip()]
+        return value
+
     @model_validator(mode="after")
     def _aws_needs_names(self) -> Settings:
         if self.backend == "aws":
             missing = [
                 f"CLOUDPACS_{name.upper()}"
-                for name in ("table_name", "bucket_name")
+                for name in ("table_name", "bucket_name", "audit_log_group")
                 if not getattr(self, name)
             ]
             if missing:
@@ -67,6 +130,41 @@ class Settings(BaseSettings):
         if not self.base_path.startswith("/") or self.base_path.endswith("/"):
             raise ValueError("base_path must start with '/' and not end with '/'")
         return self
+
+    @model_validator(mode="after")
+    def _auth_is_complete(self) -> Settings:
+        if self.auth == "none" and not is_loopback(self.host):
+            raise ValueError(
+                f"auth 'none' serves every caller as admin, so it is allowed only on a "
+                f"loopback host (127.0.0.1, ::1), not {self.host!r}; use auth 'oidc'"
+            )
+        if self.auth == "oidc":
+            missing = [
+                f"CLOUDPACS_{name.upper()}"
+                for name in ("oidc_jwks_url", "oidc_issuer")
+                if not getattr(self, name)
+            ]
+            if not (self.oidc_audience or self.oidc_client_id):
+                missing.append("CLOUDPACS_OIDC_AUDIENCE or CLOUDPACS_OIDC_CLIENT_ID")
+            if missing:
+                raise ValueError("auth 'oidc' needs " + ", ".join(missing))
+            assert self.oidc_jwks_url is not None
+            _check_jwks_url(self.oidc_jwks_url)
+        self.cors_policy()  # raises ValueError on a malformed origin or '*' with credentials
+        return self
+
+    @property
+    def audit_file(self) -> Path:
+        """Where the local audit trail is appended."""
+        return self.audit_log_path or self.data_dir / "audit.jsonl"
+
+    def cors_policy(self) -> CorsPolicy:
+        """The CORS policy of the API: the local server and API Gateway answer with it."""
+        return CorsPolicy(
+            tuple(self.cors_allowed_origins),
+            allow_credentials=self.cors_allow_credentials,
+            expose_headers=(*DEFAULT_EXPOSE, REQUEST_ID_HEADER),
+        )
 
     @classmethod
     def settings_customise_sources(
@@ -94,6 +192,16 @@ def load_settings(**overrides: Any) -> Settings:
             where = ".".join(str(p) for p in err["loc"]) or "settings"
             problems.append(f"{where}: {err['msg']}")
         raise SettingsError("invalid cloudpacs settings: " + "; ".join(problems)) from None
+
+
+def _check_jwks_url(url: str) -> None:
+    """Signing keys must come over TLS, except from this host (tests, a local provider)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
+        return
+    raise ValueError(f"oidc_jwks_url must be an https URL (http only on loopback): {url!r}")
 
 
 @lru_cache(maxsize=1)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from cloudpacs.dicom.parse import ParsedInstance, parse_instance
@@ -81,11 +82,26 @@ class IngestService:
         *,
         duplicate_policy: DuplicatePolicy = "reject",
         on_stored: list[StoredHook] | None = None,
+        workers: int = 4,
     ) -> None:
+        self.workers = workers
         self.index = index
         self.blobs = blobs
         self.duplicate_policy = duplicate_policy
         self.on_stored = on_stored if on_stored is not None else []
+
+    def store_many(
+        self, objects: list[bytes], *, expected_study: str | None = None
+    ) -> list[StoreOutcome]:
+        """Store several objects concurrently; outcomes in the order of ``objects``.
+
+        Hashing, file writes and flushes release the interpreter lock, so a few workers
+        overlap them (and let the file system merge the flushes of one request).
+        """
+        if len(objects) <= 1 or self.workers <= 1:
+            return [self.store(o, expected_study=expected_study) for o in objects]
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(objects))) as pool:
+            return list(pool.map(lambda o: self.store(o, expected_study=expected_study), objects))
 
     def store(self, data: bytes, *, expected_study: str | None = None) -> StoreOutcome:
         """Validate, store and index one Part-10 object; never raises for bad input."""

@@ -81,8 +81,9 @@ class RetrieveService:
         return _ordered(partition.instances)
 
     # -- bytes ------------------------------------------------------------------------
-    def chunks(self, rec: InstanceRecord) -> Iterator[bytes]:
-        return self.blobs.iter_chunks(instance_key(rec.study_uid, rec.series_uid, rec.sop_uid))
+    def chunks(self, rec: InstanceRecord, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        key = instance_key(rec.study_uid, rec.series_uid, rec.sop_uid)
+        return self.blobs.iter_chunks(key, chunk_size)
 
     def read(self, rec: InstanceRecord) -> bytes:
         return self.blobs.get(instance_key(rec.study_uid, rec.series_uid, rec.sop_uid))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterable, Iterable
 
 from fastapi.responses import Response, StreamingResponse
 
@@ -25,7 +25,17 @@ def multipart_response(
     part_type: str, parts: Iterable[tuple[str, Iterable[bytes]]], *, transfer_syntax: str | None
 ) -> StreamingResponse:
     boundary = new_boundary()
+    return streamed_multipart(part_type, encode_parts(parts, boundary), boundary, transfer_syntax)
+
+
+def streamed_multipart(
+    part_type: str,
+    body: Iterable[bytes] | AsyncIterable[bytes],
+    boundary: str,
+    transfer_syntax: str | None = None,
+) -> StreamingResponse:
+    """A multipart/related response whose body (already framed with ``boundary``) streams."""
     content_type = f'multipart/related; type="{part_type}"; boundary={boundary}'
     if transfer_syntax:
         content_type += f"; transfer-syntax={transfer_syntax}"
-    return StreamingResponse(encode_parts(parts, boundary), media_type=content_type)
+    return StreamingResponse(body, media_type=content_type)

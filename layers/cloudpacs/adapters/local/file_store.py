@@ -9,6 +9,7 @@ in a small side file so ``head`` can report it without re-hashing.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from cloudpacs.ports import BlobExists, BlobInfo, BlobNotFound
 
-_CHECKSUM_SUFFIX = ".sha256"
+_CHECKSUM_ATTR = "user.cloudpacs.sha256"
 
 
 class FileBlobStore:
@@ -41,15 +42,14 @@ class FileBlobStore:
                 if self.fsync:
                     fh.flush()
                     os.fsync(fh.fileno())
+            _set_checksum(tmp, sha256)
             if overwrite:
-                self._write_checksum(path, sha256)
                 os.replace(tmp, path)
             else:
                 try:
                     os.link(tmp, path)
                 except FileExistsError:
                     raise BlobExists(key) from None
-                self._write_checksum(path, sha256)
         finally:
             tmp.unlink(missing_ok=True)
         if self.fsync:
@@ -58,12 +58,6 @@ class FileBlobStore:
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
-
-    def _write_checksum(self, path: Path, sha256: str) -> None:
-        side = path.with_name(path.name + _CHECKSUM_SUFFIX)
-        tmp = side.with_name(f".tmp-{os.getpid()}-{id(self)}-{side.name}")
-        tmp.write_text(sha256)
-        os.replace(tmp, side)
 
     def get(self, key: str) -> bytes:
         try:
@@ -91,18 +85,19 @@ class FileBlobStore:
             size = path.stat().st_size
         except FileNotFoundError:
             return None
-        side = path.with_name(path.name + _CHECKSUM_SUFFIX)
         try:
-            sha = side.read_text().strip() or None
-        except FileNotFoundError:
-            sha = None
+            sha = os.getxattr(path, _CHECKSUM_ATTR).decode()
+        except OSError:
+            try:
+                with open(path, "rb") as fh:
+                    sha = hashlib.file_digest(fh, "sha256").hexdigest()
+            except FileNotFoundError:
+                return None
         return BlobInfo(size=size, sha256=sha)
 
     def delete(self, key: str) -> None:
         path = self._path(key)
-        for victim in (path, path.with_name(path.name + _CHECKSUM_SUFFIX)):
-            with contextlib.suppress(FileNotFoundError):
-                victim.unlink()
+        path.unlink(missing_ok=True)
         _prune_empty_parents(path.parent, self.root)
 
     def list_keys(self, prefix: str) -> Iterator[str]:
@@ -112,12 +107,18 @@ class FileBlobStore:
             return
         for dirpath, _dirs, files in os.walk(base):
             for name in sorted(files):
-                if name.startswith(".tmp-") or name.endswith(_CHECKSUM_SUFFIX):
+                if name.startswith(".tmp-"):
                     continue
                 yield Path(dirpath, name).relative_to(self.root).as_posix()
 
     def presigned_get_url(self, key: str, expires_in: int) -> str | None:
         return None
+
+
+def _set_checksum(path: Path, sha256: str) -> None:
+    # Without extended attributes on this file system, head() hashes the file instead.
+    with contextlib.suppress(OSError):
+        os.setxattr(path, _CHECKSUM_ATTR, sha256.encode())
 
 
 def _read_chunks(path: Path, chunk_size: int) -> Iterator[bytes]:

@@ -60,20 +60,23 @@ async def read_parts(request: Request, limit: int) -> list[Part]:
 
 
 def store_parts(svc: Services, parts: list[Part], study: str | None) -> list[StoreOutcome]:
-    outcomes = []
-    for part in parts:
+    """Store the DICOM parts concurrently; other parts fail alone. Outcomes in part order."""
+    outcomes: list[StoreOutcome | None] = [None] * len(parts)
+    dicom_parts: list[int] = []
+    for i, part in enumerate(parts):
         media = part.content_type.split(";", 1)[0].strip().lower()
-        if media not in ("", DICOM):
-            outcomes.append(
-                StoreOutcome(
-                    StoreStatus.FAILED,
-                    failure_reason=CANNOT_UNDERSTAND,
-                    message=f"part of type {media!r} is not {DICOM}",
-                )
+        if media in ("", DICOM):
+            dicom_parts.append(i)
+        else:
+            outcomes[i] = StoreOutcome(
+                StoreStatus.FAILED,
+                failure_reason=CANNOT_UNDERSTAND,
+                message=f"part of type {media!r} is not {DICOM}",
             )
-            continue
-        outcomes.append(svc.ingest.store(part.body, expected_study=study))
-    return outcomes
+    stored = svc.ingest.store_many([parts[i].body for i in dicom_parts], expected_study=study)
+    for i, outcome in zip(dicom_parts, stored, strict=True):
+        outcomes[i] = outcome
+    return [o for o in outcomes if o is not None]
 
 
 async def _store(request: Request, study: str | None) -> Response:

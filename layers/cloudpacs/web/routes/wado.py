@@ -7,26 +7,30 @@ pixel data can be decoded; anything else is 406.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 from pydicom.uid import ExplicitVRLittleEndian
 
 from cloudpacs.dicom import transcode
 from cloudpacs.errors import NotAcceptable
 from cloudpacs.model import InstanceRecord
+from cloudpacs.multipart import CRLF, closing, new_boundary, part_header
 from cloudpacs.services.retrieve import Frame, RetrieveService, parse_frame_list
 from cloudpacs.web.accept import Acceptable, choose
 from cloudpacs.web.deps import base_url, services
-from cloudpacs.web.responses import dicom_json, multipart_response
+from cloudpacs.web.responses import dicom_json, multipart_response, streamed_multipart
 
 router = APIRouter(tags=["WADO-RS"])
 DICOM = "application/dicom"
 OCTET = "application/octet-stream"
 EVRLE = str(ExplicitVRLittleEndian)
+WHOLE_READ_BYTES = 16 << 20
+"""Instances up to this size are read in one go; larger ones stream in chunks."""
+CHUNK_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -63,14 +67,21 @@ def _plan(accept: str | None, records: list[InstanceRecord], single_allowed: boo
     return choose(accept, offer, "this resource")
 
 
-def _instance_parts(
-    retrieve: RetrieveService, records: list[InstanceRecord], target: str | None
-) -> Iterator[tuple[str, Iterator[bytes]]]:
+async def _instance_stream(
+    retrieve: RetrieveService, records: list[InstanceRecord], target: str | None, boundary: str
+) -> AsyncIterator[bytes]:
+    """The multipart body, one worker-thread read per instance (chunked when large)."""
     for rec in records:
-        if target is None:
-            yield f"{DICOM}; transfer-syntax={rec.transfer_syntax_uid}", retrieve.chunks(rec)
+        yield part_header(f"{DICOM}; transfer-syntax={target or rec.transfer_syntax_uid}", boundary)
+        if target is not None:
+            yield await run_in_threadpool(retrieve.converted, rec, target)
+        elif rec.size <= WHOLE_READ_BYTES:
+            yield await run_in_threadpool(retrieve.read, rec)
         else:
-            yield f"{DICOM}; transfer-syntax={target}", iter([retrieve.converted(rec, target)])
+            async for chunk in iterate_in_threadpool(retrieve.chunks(rec, CHUNK_BYTES)):
+                yield chunk
+        yield CRLF
+    yield closing(boundary)
 
 
 async def _retrieve(
@@ -83,15 +94,15 @@ async def _retrieve(
         rec = records[0]
         if plan.transfer_syntax is None:
             return StreamingResponse(
-                retrieve.chunks(rec),
+                retrieve.chunks(rec, CHUNK_BYTES),
                 media_type=f"{DICOM}; transfer-syntax={rec.transfer_syntax_uid}",
                 headers={"Content-Length": str(rec.size)},
             )
         data = await run_in_threadpool(retrieve.converted, rec, plan.transfer_syntax)
         return Response(data, media_type=f"{DICOM}; transfer-syntax={plan.transfer_syntax}")
-    return multipart_response(
-        DICOM, _instance_parts(retrieve, records, plan.transfer_syntax), transfer_syntax=None
-    )
+    boundary = new_boundary()
+    body = _instance_stream(retrieve, records, plan.transfer_syntax, boundary)
+    return streamed_multipart(DICOM, body, boundary)
 
 
 @router.get("/studies/{study}")
