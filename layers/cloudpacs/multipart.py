@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from cloudpacs.errors import BadRequest
 
 CRLF = b"\r\n"
-_BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
+_BOUNDARY = re.compile(r'(?:^|;)\s*boundary\s*=\s*(?:"([^"]+)"|([^";\s]+))', re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def boundary_of(content_type: str) -> str:
     match = _BOUNDARY.search(content_type)
     if match is None:
         raise BadRequest("multipart Content-Type has no boundary parameter")
-    return match.group(1)
+    return match.group(1) or match.group(2)
 
 
 def part_header(content_type: str, boundary: str, extra: dict[str, str] | None = None) -> bytes:
