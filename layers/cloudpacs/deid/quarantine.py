@@ -4,6 +4,11 @@ The Basic Profile "does not address information burned-in to the pixels" (PS3.15
 and pixel data is never changed here, so an instance whose pixels may show identifying text
 is refused with :class:`~cloudpacs.deid.errors.QuarantinedInstance`. The rules, in order:
 
+``overlay_in_pixel_data``
+    An Overlay Plane (60xx) without Overlay Data (60xx,3000): the retired encoding that keeps
+    the overlay bitmap in unused high bits of Pixel Data. Removing the overlay attributes
+    would not remove the bitmap, and pixel data is not changed. This rule applies whatever
+    Burned In Annotation says, since that attribute describes the image, not the overlay.
 ``burned_in_annotation``
     Burned In Annotation (0028,0301) is "YES".
 ``risky_kind_unflagged``
@@ -13,14 +18,8 @@ is refused with :class:`~cloudpacs.deid.errors.QuarantinedInstance`. The rules, 
     endoscopy, microscopy and video (photographs of people and labels), or Modality ``OT``,
     ``US``, ``XC``, ``ES``, ``GM`` or ``SM`` on any other SOP Class.
 
-``overlay_in_pixel_data``
-    An Overlay Plane (60xx) without Overlay Data (60xx,3000): the retired encoding that keeps
-    the overlay bitmap in unused high bits of Pixel Data. Removing the overlay attributes
-    would not remove the bitmap, and pixel data is not changed. This rule applies whatever
-    Burned In Annotation says, since that attribute describes the image, not the overlay.
-
 An instance that has been checked, or cleaned by a Clean Pixel Data process, carries Burned
-In Annotation "NO" and passes the first two rules. Encapsulated documents (PDF, CDA, ...) are
+In Annotation "NO" and passes the last two rules. Encapsulated documents (PDF, CDA, ...) are
 not quarantined: Encapsulated Document (0042,0011) is "D" in Table E.1-1, so the document is
 replaced.
 """
