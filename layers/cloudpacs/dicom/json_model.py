@@ -7,11 +7,11 @@ the host name a client used; ``bind_base`` substitutes the real DICOMweb root wh
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
@@ -79,7 +79,12 @@ def instance_metadata(ds: Dataset, instance_path: str) -> JsonDataset:
 
 
 def dumps(obj: Any) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """Compact UTF-8 JSON (orjson: QIDO and metadata responses are mostly serialization)."""
+    return orjson.dumps(obj)
+
+
+def loads(data: bytes | str) -> Any:
+    return orjson.loads(data)
 
 
 def bind_base(payload: bytes, base_url: str) -> bytes:

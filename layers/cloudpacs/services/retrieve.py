@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -167,11 +166,11 @@ class RetrieveService:
         cached: dict[str, JsonDataset] = {}
         try:
             header, _, body = self.blobs.get(key).partition(b"\n")
-            manifest = json.loads(header)
+            manifest = json_model.loads(header)
             if manifest.get("revision") == series.revision:
                 return body
             shas = manifest.get("shas", {})
-            for item in json.loads(body):
+            for item in json_model.loads(body):
                 sop = item.get("00080018", {}).get("Value", [None])[0]
                 if sop is not None and sop in shas:
                     cached[f"{sop}:{shas[sop]}"] = item

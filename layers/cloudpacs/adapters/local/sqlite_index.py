@@ -13,13 +13,14 @@ key and as the DynamoDB items, so both backends treat duplicates alike.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from cloudpacs.model import (
     AddOutcome,
@@ -85,7 +86,7 @@ _INSTANCE_COLUMNS = (
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return orjson.dumps(value).decode()
 
 
 class SqliteIndex:
@@ -170,8 +171,8 @@ class SqliteIndex:
                 "SELECT modalities, sop_classes FROM studies WHERE study_uid = ?",
                 (rec.study_uid,),
             ).fetchone()
-            modalities = set(json.loads(row["modalities"]))
-            sop_classes = set(json.loads(row["sop_classes"]))
+            modalities = set(orjson.loads(row["modalities"]))
+            sop_classes = set(orjson.loads(row["sop_classes"]))
             if entry.modality:
                 modalities.add(entry.modality)
             sop_classes.add(rec.sop_class_uid)
@@ -374,11 +375,11 @@ def _scope(study: str, series: str | None, sop: str | None) -> tuple[str, list[s
 def _study_from_row(row: sqlite3.Row) -> StudyRecord:
     return StudyRecord(
         study_uid=row["study_uid"],
-        attrs=json.loads(row["attrs"]),
+        attrs=orjson.loads(row["attrs"]),
         series_count=row["series_count"],
         instance_count=row["instance_count"],
-        modalities=tuple(json.loads(row["modalities"])),
-        sop_classes=tuple(json.loads(row["sop_classes"])),
+        modalities=tuple(orjson.loads(row["modalities"])),
+        sop_classes=tuple(orjson.loads(row["sop_classes"])),
     )
 
 
@@ -386,7 +387,7 @@ def _series_from_row(row: sqlite3.Row) -> SeriesRecord:
     return SeriesRecord(
         study_uid=row["study_uid"],
         series_uid=row["series_uid"],
-        attrs=json.loads(row["attrs"]),
+        attrs=orjson.loads(row["attrs"]),
         instance_count=row["instance_count"],
         revision=row["revision"],
     )
@@ -402,8 +403,8 @@ def _instance_from_row(row: sqlite3.Row) -> InstanceRecord:
         transfer_syntax_uid=row["transfer_syntax_uid"],
         sha256=row["sha256"],
         size=row["size"],
-        attrs=json.loads(row["attrs"]),
+        attrs=orjson.loads(row["attrs"]),
         header_length=row["header_length"],
-        frames=FrameTable.from_json(json.loads(frames)) if frames else None,
+        frames=FrameTable.from_json(orjson.loads(frames)) if frames else None,
         stored_at=row["stored_at"],
     )
