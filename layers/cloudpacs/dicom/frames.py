@@ -38,12 +38,11 @@ def native_frames(ds: Dataset, value_offset: int, value_length: int) -> FrameTab
         total = int(get_expected_length(ds, unit="bytes"))
     except Exception:  # attributes missing or malformed (e.g. Rows given as text)
         return None
-    if total % count:
-        return None  # bit-packed frames that do not start on a byte boundary
     frame_length = total // count
     bits = int(ds.get("BitsAllocated") or 0)
-    if bits == 1 and (frame_length * 8) != int(ds.Rows) * int(ds.Columns) * count:
-        return None
+    frame_bits = int(ds.Rows) * int(ds.Columns) * int(ds.get("SamplesPerPixel") or 1) * bits
+    if count > 1 and (total % count or frame_bits % 8):
+        return None  # bit-packed frames that do not start on a byte boundary
     if frame_length * count > value_length:
         return None
     return FrameTable(count=count, native=(value_offset, frame_length))
@@ -130,6 +129,8 @@ def frame_table(
         return None
     if value_length == 0xFFFFFFFF:
         return encapsulated_frames(ds, data, value_offset)
+    if value_offset + value_length > len(data):
+        return None  # truncated: the value's declared length runs past the end
     return native_frames(ds, value_offset, value_length)
 
 

@@ -17,7 +17,8 @@ from pydicom.uid import generate_uid
 
 
 @cache
-def _sample_bytes(name: str) -> bytes:
+def sample_bytes(name: str) -> bytes:
+    """The bytes of one of pydicom's files, as shipped."""
     path = get_testdata_file(name)
     if path is None:
         raise FileNotFoundError(name)
@@ -27,7 +28,7 @@ def _sample_bytes(name: str) -> bytes:
 
 def sample(name: str = "CT_small.dcm") -> FileDataset:
     """A fresh, independent copy of one of pydicom's sample files."""
-    return pydicom.dcmread(io.BytesIO(_sample_bytes(name)))
+    return pydicom.dcmread(io.BytesIO(sample_bytes(name)))
 
 
 def to_bytes(ds: Dataset) -> bytes:
