@@ -76,7 +76,8 @@ def stow_response(outcomes: list[StoreOutcome]) -> tuple[int, JsonDataset]:
                     **_reason(o.message),
                 }
             )
-    body: JsonDataset = {}
+    # Type 2 (PS3.18 Table I.1-1): present, and empty unless the stored instances are of one study.
+    body: JsonDataset = {RETRIEVE_URL: {"vr": "UR"}}
     if len(studies) == 1:
         body[RETRIEVE_URL] = {"vr": "UR", "Value": [f"{BULK_BASE}/studies/{studies.pop()}"]}
     if referenced:
