@@ -163,11 +163,6 @@ class StageSettings(BaseModel):
                 raise ValueError("viewer_callback_urls must all use https in a production stage")
         return self
 
-    @property
-    def auth_domain_prefix(self) -> str:
-        """The Cognito hosted-domain prefix (globally unique per region)."""
-        return f"cloudpacs-{self.name}-{self.account or 'default'}"
-
 
 class AppSettings(BaseModel):
     """All stages of one deployment; settings that concern several stages are checked here."""

@@ -13,18 +13,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as actions
-from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from stacks.monitoring.metrics import PERIOD, total
+from stacks.monitoring.metrics import PERIOD, Watched, total
 
 BACKLOG_SECONDS = 900
 
@@ -37,13 +31,11 @@ class StageAlarms(Construct):
         *,
         stage: str,
         topic: sns.ITopic,
-        api_stage: apigw.Stage,
-        functions: Mapping[str, lambda_.IFunction],
-        table: dynamodb.ITable,
-        queue: sqs.IQueue,
-        dead_letter_queue: sqs.IQueue,
+        watched: Watched,
     ) -> None:
         super().__init__(scope, construct_id)
+        api_stage, functions, table = watched.api_stage, watched.functions, watched.table
+        queue, dead_letter_queue = watched.queue, watched.dead_letter_queue
         self._stage = stage
         self._action = actions.SnsAction(topic)
         self.alarms: list[cw.Alarm] = []
@@ -103,7 +95,7 @@ class StageAlarms(Construct):
     def _add(
         self,
         name: str,
-        metric: cw.IMetric,
+        metric: cw.Metric | cw.MathExpression,
         *,
         threshold: float,
         description: str,

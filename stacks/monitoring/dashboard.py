@@ -3,22 +3,20 @@ the application's own metrics."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 
-from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cw
-from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from stacks.monitoring.metrics import PERIOD, emf
+from stacks.monitoring.metrics import PERIOD, Watched, emf
 
 WIDTH = 8
 
 
-def _graph(title: str, metrics: list[cw.IMetric], **kwargs: object) -> cw.GraphWidget:
-    return cw.GraphWidget(title=title, left=metrics, width=WIDTH, height=6, **kwargs)  # type: ignore[arg-type]
+def _graph(
+    title: str, left: Sequence[cw.IMetric], right: Sequence[cw.IMetric] | None = None
+) -> cw.GraphWidget:
+    return cw.GraphWidget(title=title, left=left, right=right, width=WIDTH, height=6)
 
 
 class StageDashboard(Construct):
@@ -28,13 +26,11 @@ class StageDashboard(Construct):
         construct_id: str,
         *,
         stage: str,
-        api_stage: apigw.Stage,
-        functions: Mapping[str, lambda_.IFunction],
-        table: dynamodb.ITable,
-        queue: sqs.IQueue,
-        dead_letter_queue: sqs.IQueue,
+        watched: Watched,
     ) -> None:
         super().__init__(scope, construct_id)
+        api_stage, functions, table = watched.api_stage, watched.functions, watched.table
+        queue, dead_letter_queue = watched.queue, watched.dead_letter_queue
         self.dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=f"cloudpacs-{stage}")
         latency = [
             api_stage.metric_latency(statistic=stat, period=PERIOD, label=stat)
@@ -52,7 +48,7 @@ class StageDashboard(Construct):
             ),
         )
 
-        def per_function(metric: str, statistic: str) -> list[cw.IMetric]:
+        def per_function(metric: str, statistic: str) -> list[cw.Metric]:
             return [
                 fn.metric(metric, statistic=statistic, period=PERIOD, label=name)
                 for name, fn in functions.items()

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
 
 PERIOD = Duration.minutes(5)
 NAMESPACE = "cloudpacs"
+
+
+@dataclass(frozen=True)
+class Watched:
+    """The resources of a stage that the dashboard shows and the alarms watch."""
+
+    api_stage: apigw.Stage
+    functions: Mapping[str, lambda_.IFunction]
+    table: dynamodb.ITable
+    queue: sqs.IQueue
+    dead_letter_queue: sqs.IQueue
 
 
 def emf(metric_name: str, label: str | None = None) -> cw.MathExpression:

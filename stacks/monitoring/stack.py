@@ -13,6 +13,7 @@ from constructs import Construct
 from stacks.api.stack import ApiStack
 from stacks.monitoring.alarms import StageAlarms
 from stacks.monitoring.dashboard import StageDashboard
+from stacks.monitoring.metrics import Watched
 from stacks.storage.stack import StorageStack
 
 
@@ -37,14 +38,14 @@ class MonitoringStack(Stack):
             enforce_ssl=True,
         )
         self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
-        watched = {
-            "api_stage": api.api.api.deployment_stage,
-            "functions": api.functions,
-            "table": storage.table,
-            "queue": storage.inbox.queue,
-            "dead_letter_queue": storage.inbox.dead_letter_queue,
-        }
-        self.dashboard = StageDashboard(self, "Dashboard", stage=stage, **watched).dashboard
-        self.alarms = StageAlarms(self, "Alarms", stage=stage, topic=self.topic, **watched)
+        watched = Watched(
+            api_stage=api.api.api.deployment_stage,
+            functions=api.functions,
+            table=storage.table,
+            queue=storage.inbox.queue,
+            dead_letter_queue=storage.inbox.dead_letter_queue,
+        )
+        self.dashboard = StageDashboard(self, "Dashboard", stage=stage, watched=watched).dashboard
+        self.alarms = StageAlarms(self, "Alarms", stage=stage, topic=self.topic, watched=watched)
         CfnOutput(self, "DashboardName", value=self.dashboard.dashboard_name)
         CfnOutput(self, "AlarmTopicArn", value=self.topic.topic_arn)

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import pytest
 
-from cdk_app.app import build_app
-from cdk_app.settings import load_settings
-from tests.infra.support import Synthesized, placeholder_assets
+from cdk_app.toolchain import use_project_node
+
+use_project_node()  # jsii starts Node when aws_cdk is first imported: pin it before that
+
+from cdk_app.app import build_app  # noqa: E402
+from cdk_app.settings import load_settings  # noqa: E402
+from tests.infra.support import Synthesized, placeholder_assets  # noqa: E402
 
 
 @pytest.fixture(scope="session")

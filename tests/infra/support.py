@@ -32,7 +32,8 @@ class Synthesized:
         stack = self.assembly.get_nested_assembly(f"assembly-{stage}").get_stack_by_name(
             f"cloudpacs-{stage}-{kind.lower()}"
         )
-        return json.loads(Path(stack.template_full_path).read_text(encoding="utf-8"))
+        loaded: dict[str, Any] = json.loads(Path(stack.template_full_path).read_text("utf-8"))
+        return loaded
 
     def template(self, stage: str, kind: str) -> Template:
         return Template.from_json(self.template_json(stage, kind))

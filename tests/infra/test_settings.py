@@ -13,7 +13,8 @@ from cdk_app.settings import DEFAULT_STAGES_FILE, StageConfigError, parse_settin
 
 @pytest.fixture
 def document() -> dict[str, Any]:
-    return yaml.safe_load(DEFAULT_STAGES_FILE.read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = yaml.safe_load(DEFAULT_STAGES_FILE.read_text(encoding="utf-8"))
+    return loaded
 
 
 def rejected(document: dict[str, Any], context: dict[str, Any] | None = None) -> str:
