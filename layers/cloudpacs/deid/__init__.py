@@ -6,7 +6,7 @@ Level Confidentiality Profile plus Options, or a named preset) with keyed pseudo
 See docs/deidentification.md.
 """
 
-from cloudpacs.deid.deidentify import deidentify
+from cloudpacs.deid.apply import deidentify
 from cloudpacs.deid.errors import (
     DeidentificationError,
     NotPart10,

@@ -6,12 +6,13 @@ never decoded or re-encoded); File Meta Information and preamble are replaced.
 
 from __future__ import annotations
 
+import struct
 from io import BytesIO
 
 import pydicom
 from pydicom.errors import InvalidDicomError
 
-from cloudpacs.deid.deidentify import deidentify_in_place
+from cloudpacs.deid.apply import deidentify_in_place
 from cloudpacs.deid.errors import NotPart10, UnencodableInstance
 from cloudpacs.deid.profile import Profile
 
@@ -35,6 +36,6 @@ def deidentify_bytes(data: bytes, profile: Profile, secret: bytes) -> bytes:
     out = BytesIO()
     try:
         ds.save_as(out, enforce_file_format=True)
-    except (TypeError, ValueError, AttributeError, OverflowError) as exc:
+    except (TypeError, ValueError, AttributeError, OverflowError, OSError, struct.error) as exc:
         raise UnencodableInstance(f"cannot encode the de-identified instance: {exc}") from exc
     return out.getvalue()

@@ -10,9 +10,17 @@ one rule for legitimate matches).
 from __future__ import annotations
 
 import pytest
-from cloudpacs.deid import NotPart10, Profile, deidentify_bytes
+from cloudpacs.deid import (
+    DeidentificationError,
+    NotPart10,
+    Profile,
+    QuarantinedInstance,
+    UnencodableInstance,
+    deidentify_bytes,
+)
+from cloudpacs.deid import part10 as part10_module
 
-from .conftest import PRESETS, SECRET, CorpusFile, parse
+from .conftest import PRESETS, SECRET, CorpusFile, corpus_paths, parse
 from .phi_scan import leaked_values
 
 
@@ -87,10 +95,6 @@ def test_same_input_and_key_give_the_same_bytes(preset, corpus, outputs) -> None
 
 
 def test_output_of_a_quarantined_file_as_shipped_is_refused(corpus: list[CorpusFile]) -> None:
-    from cloudpacs.deid import QuarantinedInstance
-
-    from .conftest import corpus_paths
-
     by_name = {p.name: p for p in corpus_paths()}
     for f in (f for f in corpus if f.quarantine_rule):
         with pytest.raises(QuarantinedInstance) as info:
@@ -99,20 +103,18 @@ def test_output_of_a_quarantined_file_as_shipped_is_refused(corpus: list[CorpusF
         assert parse(f.data).BurnedInAnnotation == "NO"
 
 
-def test_a_corrupt_file_is_refused_not_passed_through() -> None:
-    """SC_rgb_jpeg.dcm: File Meta says explicit VR, the dataset is implicit VR."""
-    from cloudpacs.deid import DeidentificationError, UnencodableInstance
+def test_an_output_that_cannot_be_encoded_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A value the transfer syntax cannot hold surfaces as UnencodableInstance, a
+    DeidentificationError the job reports, not as an arbitrary exception."""
+    real = part10_module.deidentify_in_place
 
-    from .conftest import corpus_paths
+    def corrupting(ds, profile, secret):  # type: ignore[no-untyped-def]
+        real(ds, profile, secret)
+        ds.Rows = 70000  # does not fit US
+        return ds
 
-    path = next(p for p in corpus_paths() if p.name == "SC_rgb_jpeg.dcm")
-    ds = parse(path.read_bytes())
-    ds.BurnedInAnnotation = "NO"
-    from io import BytesIO
-
-    with pytest.raises(DeidentificationError):
-        deidentify_bytes(path.read_bytes(), Profile.preset("basic"), SECRET)
-    buf = BytesIO()
-    ds.preamble = b"\x00" * 128
-    with pytest.raises((TypeError, UnencodableInstance)):
-        ds.save_as(buf, enforce_file_format=True)
+    monkeypatch.setattr(part10_module, "deidentify_in_place", corrupting)
+    data = next(p for p in corpus_paths() if p.name == "CT_small.dcm").read_bytes()
+    with pytest.raises(UnencodableInstance) as info:
+        deidentify_bytes(data, Profile.preset("basic"), SECRET)
+    assert isinstance(info.value, DeidentificationError)
