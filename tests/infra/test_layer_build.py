@@ -3,14 +3,17 @@ pip is replaced by a stub that writes what it was asked for)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "layers"))
-import build_layer
+_SCRIPT = Path(__file__).resolve().parents[2] / "layers" / "build_layer.py"
+_spec = importlib.util.spec_from_file_location("build_layer", _SCRIPT)
+assert _spec is not None and _spec.loader is not None
+build_layer = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(build_layer)
 
 
 def test_requirements_leave_out_what_lambda_provides() -> None:
