@@ -9,7 +9,8 @@ Duplicates (same Study/Series/SOP Instance UIDs):
 - same bytes (same SHA-256): idempotent success, nothing written;
 - different bytes: ``reject`` -> failure 0x0111 (Duplicate SOP Instance, PS3.7 C.4.2);
   ``ignore`` -> the stored object is kept, warning 0xB006 (Elements Discarded);
-  ``replace`` -> the new object replaces the old one.
+  ``replace`` -> the new object replaces the old one; if the index then refuses the new
+  entry, the old object is put back, so object and index entry still agree.
 """
 
 from __future__ import annotations
@@ -132,7 +133,8 @@ class IngestService:
     def _store_parsed(self, parsed: ParsedInstance) -> StoreOutcome:
         rec = parsed.record
         key = instance_key(rec.study_uid, rec.series_uid, rec.sop_uid)
-        replace = False
+        existing: InstanceRecord | None = None
+        previous: bytes | None = None
         try:
             self.blobs.put(key, parsed.data, sha256=rec.sha256, overwrite=False)
         except BlobExists:
@@ -140,9 +142,15 @@ class IngestService:
             decision = self._on_existing(rec, existing, key)
             if decision is not None:
                 return decision
+            if existing is not None:
+                previous = self.blobs.get(key)  # put back if the index refuses the new entry
             self.blobs.put(key, parsed.data, sha256=rec.sha256, overwrite=True)
-            replace = existing is not None
-        result = self.index.add_instance(parsed.entry, replace=replace)
+        try:
+            result = self.index.add_instance(parsed.entry, replace=existing is not None)
+        except Exception:
+            if existing is not None and previous is not None:
+                self.blobs.put(key, previous, sha256=existing.sha256, overwrite=True)
+            raise
         if result.outcome is AddOutcome.EXISTS:
             # Another writer indexed this instance between our checks.
             assert result.existing is not None
