@@ -6,10 +6,12 @@ Items." Every dataset level therefore goes through the same steps: private attri
 (:mod:`.privates`), curves and overlays (:mod:`.graphics`), then each public attribute by
 its Table E.1-1 action (:mod:`.actions`).
 
-Attributes the table does not list are kept, with three additions that follow E.1-1 note 4
-("handling all dates and times on the basis of their Value Representation"): an unlisted
-DA or DT follows the date Options (kept, shifted, or removed), an unlisted PN gets a dummy,
-and free text inside a sequence that is being replaced ("D") or cleaned ("C") is replaced
+Attributes the table does not list are kept, with four additions. Encrypted Attributes
+Sequence (0400,0500) is removed: it holds encrypted copies of original values that whoever
+holds an earlier recipient's key could read, and this de-identifier creates none. Following
+E.1-1 note 4 ("handling all dates and times on the basis of their Value Representation"), an
+unlisted DA or DT follows the date Options (kept, shifted, or removed). An unlisted PN gets a
+dummy. Free text inside a sequence that is being replaced ("D") or cleaned ("C") is replaced
 or cleaned with it. SR content items (Content Sequence, Acquisition Context Sequence,
 Specimen Preparation Step Content Item Sequence) follow Table E.3.4-1 by concept name.
 """
@@ -34,6 +36,7 @@ from cloudpacs.deid.scrub import Scrubber
 from cloudpacs.deid.table import Tables
 
 PATIENT_NAME, PATIENT_ID, PATIENT_AGE = 0x00100010, 0x00100020, 0x00101010
+ENCRYPTED_ATTRIBUTES = 0x04000500
 CONTENT_SEQUENCES = frozenset({0x0040A730, 0x00400555, 0x00400612})
 CODE_ATTRIBUTES = frozenset(range(0x00080100, 0x00080123))  # Code Value ... URN Code Value
 VALUE_ATTRIBUTE = {
@@ -113,6 +116,8 @@ class Deidentifier:
         rule = self.tables.rule_for(tag)
         if rule is not None:
             return resolve(rule, self.profile)
+        if tag == ENCRYPTED_ATTRIBUTES:
+            return "X"
         if elem.VR in ("DA", "DT"):
             return self.date_action()
         if elem.VR == "PN":

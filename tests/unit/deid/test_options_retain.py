@@ -215,3 +215,14 @@ def test_the_more_protective_option_wins() -> None:
     both = Profile(retain_device_identity=True, retain_longitudinal_modified_dates=True)
     assert resolve(rule, both) == "C"
     assert resolve(rule, Profile(retain_device_identity=True)) == "K"
+
+
+def test_an_earlier_encrypted_attributes_sequence_is_removed() -> None:
+    """E.1.1 item 4 puts encrypted original values in Encrypted Attributes Sequence
+    (0400,0500); one left by an earlier step would let its key holder re-identify."""
+    src = ct_dataset()
+    item = Dataset()
+    item.EncryptedContentTransferSyntaxUID = "1.2.840.10008.1.2.1"
+    item.EncryptedContent = b"\x01\x02\x03\x04"
+    src.EncryptedAttributesSequence = Sequence([item])
+    assert "EncryptedAttributesSequence" not in run(src)
