@@ -12,7 +12,8 @@ holds an earlier recipient's key could read, and this de-identifier creates none
 E.1-1 note 4 ("handling all dates and times on the basis of their Value Representation"), an
 unlisted DA or DT follows the date Options (kept, shifted, or removed). An unlisted PN gets a
 dummy. Free text inside a sequence that is being replaced ("D") or cleaned ("C") is replaced
-or cleaned with it. SR content items (Content Sequence, Acquisition Context Sequence,
+or cleaned with it. Retired group length elements (gggg,0000) are dropped, since the values
+they count change. SR content items (Content Sequence, Acquisition Context Sequence,
 Specimen Preparation Step Content Item Sequence) follow Table E.3.4-1 by concept name.
 """
 
@@ -147,6 +148,9 @@ class Deidentifier:
         key = self.patient_key_of(ds) if PATIENT_ID in ds or PATIENT_NAME in ds else self.patient
         for tag in tags_of(ds):
             if tag not in ds or tag.group in kept_overlays:
+                continue
+            if tag.element == 0:  # retired group length: wrong once values change
+                del ds[tag]
                 continue
             elem = ds[tag]
             if tag.is_private:

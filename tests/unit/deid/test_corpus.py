@@ -63,6 +63,7 @@ def test_output_reparses_with_same_transfer_syntax_and_identical_pixels(
             pass
         original_ts = f.dataset.file_meta.TransferSyntaxUID
         assert out_ds.file_meta.TransferSyntaxUID == original_ts, f.name
+        assert not [t for t in out_ds.keys() if t.element == 0], f.name  # noqa: SIM118
         if "PixelData" in f.dataset:
             assert out_ds.PixelData == f.dataset.PixelData, f.name
         else:
