@@ -147,7 +147,7 @@ def _match_person_name(name: str, pattern: str, fuzzy: bool) -> bool:
     if has_wildcard(alphabetic):
         regex = _wildcard(alphabetic, True)
         return any(regex.fullmatch(n) is not None for n in (name, name.rstrip("^ ")))
-    return name.casefold().rstrip("^ ") == alphabetic.casefold().rstrip("^ ")
+    return name.casefold().strip().rstrip("^ ") == alphabetic.casefold().strip().rstrip("^ ")
 
 
 def _match_number(value: Any, pattern: str) -> bool:

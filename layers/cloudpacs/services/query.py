@@ -224,7 +224,7 @@ class QueryService:
         k = q.key(tag)
         if k is None or k.universal or has_wildcard(k.value):
             return None
-        return k.value
+        return k.value.strip() or None  # padding is not significant (as in matching)
 
     def _locate(self, q: Query) -> set[str] | None:
         """Studies holding the series or instances named by UID keys, if any are given."""

@@ -47,7 +47,7 @@ def instance(
 ) -> bytes:
     """A Part-10 object made from ``source`` with these UIDs and keyword attributes.
 
-    An attribute given as ``None`` is deleted.
+    An attribute given as ``None`` is deleted; a list of dicts is a sequence of items.
     """
     ds = sample(source)
     ds.StudyInstanceUID = study or generate_uid()
@@ -59,5 +59,17 @@ def instance(
             if keyword in ds:
                 delattr(ds, keyword)
         else:
-            setattr(ds, keyword, value)
+            setattr(ds, keyword, _items(value))
     return to_bytes(ds)
+
+
+def _items(value: Any) -> Any:
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        items = []
+        for attributes in value:
+            item = Dataset()
+            for keyword, item_value in attributes.items():
+                setattr(item, keyword, _items(item_value))
+            items.append(item)
+        return items
+    return value

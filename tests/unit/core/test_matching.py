@@ -36,6 +36,7 @@ SINGLE_VALUE = [
     pytest.param({"PatientName": "Doe^John"}, ("PatientName", "DOE^JOHN"), True, id="PN-case"),
     pytest.param({"PatientName": "Doe^John^^^"}, ("PatientName", "Doe^John"), True, id="PN-pad"),
     pytest.param({"PatientName": "Doe^John"}, ("PatientName", "Doe^Jo"), False, id="PN-prefix"),
+    pytest.param({"PatientName": "Doe^John"}, ("PatientName", " Doe^John "), True, id="PN-spaces"),
     pytest.param({"PatientName": "Müller^Hans"}, ("PatientName", "MÜLLER^HANS"), True, id="PN-ü"),
     pytest.param(
         {"PatientName": "Müller^Hans"},
