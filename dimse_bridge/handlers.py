@@ -1,0 +1,342 @@
+"""DIMSE event handlers: plain functions, bound through ``evt_handlers`` with the ``Bridge``.
+
+Each handler translates: it checks the calling AE's permission (issue 5 matrix), makes one
+call into the cloudpacs services, maps the result to a DIMSE status (PS3.4 B.2.3 storage,
+C.4.1.1.4 find, C.4.2.1.5 move, C.4.3.1.4 get; PS3.7 Annex C general statuses), and
+records one audit event (``dimse_bridge.bridge``).
+
+Access control at association time (PS3.8 §7.1.1.5 and Table 9-21): an A-ASSOCIATE-RQ whose
+Called AE Title is not the bridge's is rejected with diagnostic 7 (called AE title not
+recognized); one whose Calling AE Title matches no rule of the AE map is rejected with
+diagnostic 3 (calling AE title not recognized); both are permanent rejections by the service
+user. Per operation, a role without the action's permission gets 0x0124 (Refused: Not
+Authorized) for C-ECHO, C-STORE, C-FIND and C-GET. pynetdicom asks a C-MOVE handler for the
+destination before anything else, so a refused C-MOVE is answered 0xA801 (the destination is
+unknown to that caller); its audit event says ``denied``.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Callable, Iterator
+from typing import Any, cast
+
+from cloudpacs.model import InstanceRecord
+from cloudpacs.security.audit import AuditUids, Outcome
+from cloudpacs.security.permissions import Action
+from cloudpacs.services.ingest import StoreOutcome, StoreStatus
+from cloudpacs.uids import is_valid_uid
+from pydicom.dataset import Dataset
+from pynetdicom import build_context, evt
+from pynetdicom.dimse_primitives import C_STORE
+from pynetdicom.dsutils import encode_file_meta
+from pynetdicom.events import Event, EventHandlerType, EventType
+from pynetdicom.presentation import PresentationContext
+
+from dimse_bridge.bridge import NOT_AUTHORIZED, OUT_OF_RESOURCES, Bridge, Session
+from dimse_bridge.contexts import QR_MODELS, VERIFICATION, Model, move_contexts
+from dimse_bridge.find import BadIdentifier, find, parse_identifier
+from dimse_bridge.retrieval import load_for_peer, select_instances
+
+log = logging.getLogger(__name__)
+
+SUCCESS = 0x0000
+PENDING = 0xFF00
+CANCEL = 0xFE00
+PROCESSING_FAILURE = 0x0110
+IDENTIFIER_DOES_NOT_MATCH = 0xA900
+MOVE_DESTINATION_UNKNOWN = 0xA801
+CALLING_AE_NOT_RECOGNIZED = 0x03
+CALLED_AE_NOT_RECOGNIZED = 0x07
+_STORE_REASONS = {
+    0x0110: "processing_failure",
+    0x0111: "duplicate_sop_instance",
+    0xA900: "dataset_does_not_match",
+    0xC000: "cannot_understand",
+    0xB006: "duplicate_ignored",
+}
+
+# -- association ---------------------------------------------------------------------------
+
+
+def handle_requested(event: Event, bridge: Bridge) -> None:
+    """EVT_REQUESTED: reject unknown calling or called AE titles before negotiation."""
+    assoc = event.assoc
+    try:
+        session = bridge.session(assoc)
+        request = assoc.requestor.primitive
+        called = str(request.called_ae_title if request else "").strip(" ")
+        if called != bridge.settings.ae_title:
+            reason, diagnostic = "called_ae_not_recognized", CALLED_AE_NOT_RECOGNIZED
+        elif not session.identity.roles:
+            reason, diagnostic = "calling_ae_not_recognized", CALLING_AE_NOT_RECOGNIZED
+        else:
+            return
+        bridge.record(session, "associate", Outcome.DENIED, NOT_AUTHORIZED, reason=reason)
+        log.info("rejecting association from %s: %s", session.identity.username, reason)
+        _reject(event, 0x01, diagnostic)
+    except Exception:
+        log.exception("association admission failed; rejecting")
+        _reject(event, 0x02, 0x01)
+
+
+def _reject(event: Event, result: int, diagnostic: int) -> None:
+    event.assoc.acse.send_reject(result, 0x01, diagnostic)
+    event.assoc.kill()
+
+
+def handle_accepted(event: Event, bridge: Bridge) -> None:
+    """EVT_ACCEPTED: the association event of an admitted peer."""
+    bridge.record(bridge.session(event.assoc), "associate", Outcome.SUCCESS, SUCCESS)
+
+
+def handle_rejected(event: Event, bridge: Bridge) -> None:
+    """EVT_REJECTED: pynetdicom's own rejections (association limit reached)."""
+    bridge.record(
+        bridge.session(event.assoc),
+        "associate",
+        Outcome.DENIED,
+        OUT_OF_RESOURCES,
+        reason="too_many_associations",
+    )
+
+
+def set_nodelay(event: Event) -> None:
+    """EVT_CONN_OPEN of C-MOVE sub-associations: no Nagle delay on small PDUs."""
+    sock = getattr(event.assoc.dul.socket, "socket", None)
+    if sock is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+# -- verification and storage ------------------------------------------------------------
+
+
+def handle_echo(event: Event, bridge: Bridge) -> int:
+    session = bridge.session(event.assoc)
+    if not session.identity.roles:
+        status, outcome, reason = NOT_AUTHORIZED, Outcome.DENIED, "forbidden"
+    else:
+        status, outcome, reason = SUCCESS, Outcome.SUCCESS, None
+    bridge.record(session, "echo", outcome, status, message_id=event.message_id, reason=reason)
+    return status
+
+
+def handle_store(event: Event, bridge: Bridge) -> int:
+    """C-STORE: store the dataset exactly as the SCU encoded it (PS3.4 B.2.3 statuses)."""
+    session = bridge.session(event.assoc)
+    request = cast(C_STORE, event.request)
+    if not bridge.authorize(session, Action.STORE):
+        sop = str(request.AffectedSOPInstanceUID or "")
+        uids = AuditUids(sop_uid=sop if is_valid_uid(sop) else None)
+        bridge.record(
+            session,
+            Action.STORE,
+            Outcome.DENIED,
+            NOT_AUTHORIZED,
+            message_id=event.message_id,
+            uids=uids,
+            reason="forbidden",
+        )
+        return NOT_AUTHORIZED
+    outcome = bridge.services.ingest.store(part10(event, session))
+    status = store_status(outcome)
+    uids = AuditUids(outcome.study_uid, outcome.series_uid, outcome.sop_uid)
+    result = Outcome.SUCCESS if outcome.ok else Outcome.FAILED
+    bridge.record(
+        session,
+        Action.STORE,
+        result,
+        status,
+        message_id=event.message_id,
+        uids=uids,
+        instance_count=int(outcome.ok),
+        reason=_STORE_REASONS.get(status),
+    )
+    if not outcome.ok:
+        log.warning("C-STORE of %s refused: %s", outcome.sop_uid, outcome.message)
+    return status
+
+
+def part10(event: Event, session: Session) -> bytes:
+    """The received dataset as a Part-10 object, its data set bytes untouched."""
+    meta = event.file_meta
+    meta.SourceApplicationEntityTitle = session.identity.username
+    return b"".join(
+        (b"\x00" * 128, b"DICM", encode_file_meta(meta), event.encoded_dataset(include_meta=False))
+    )
+
+
+def store_status(outcome: StoreOutcome) -> int:
+    if outcome.status is StoreStatus.FAILED:
+        return outcome.failure_reason or PROCESSING_FAILURE
+    return outcome.warning_reason or SUCCESS
+
+
+# -- query/retrieve ----------------------------------------------------------------------
+
+
+def _model(event: Event) -> Model | None:
+    return QR_MODELS.get(str(event.request.AffectedSOPClassUID or ""))
+
+
+def handle_find(event: Event, bridge: Bridge) -> Iterator[tuple[int, Dataset | None]]:
+    """C-FIND through the QIDO query service (``dimse_bridge.find``)."""
+    session = bridge.session(event.assoc)
+    message_id = event.message_id
+    if not bridge.authorize(session, Action.SEARCH):
+        yield bridge.refuse(session, Action.SEARCH, message_id), None
+        return
+    model = _model(event)
+    try:
+        if model is None:
+            raise BadIdentifier("not a Query/Retrieve information model the bridge serves")
+        request = parse_identifier(event.identifier, model)
+    except Exception as exc:
+        log.info("C-FIND identifier refused: %s", exc)
+        status = IDENTIFIER_DOES_NOT_MATCH
+        yield bridge.fail(session, Action.SEARCH, message_id, status, "bad_identifier"), None
+        return
+    matches = find(bridge.services.query, request, retrieve_ae=bridge.settings.ae_title)
+    bridge.record(
+        session,
+        Action.SEARCH,
+        Outcome.SUCCESS,
+        SUCCESS,
+        message_id=message_id,
+        instance_count=len(matches),
+    )
+    for identifier in matches:
+        if event.is_cancelled:
+            yield CANCEL, None
+            return
+        yield PENDING, identifier
+
+
+def _selection(
+    event: Event, bridge: Bridge, session: Session
+) -> tuple[list[InstanceRecord] | None, int]:
+    """(instances to send, 0) or (None, failure status) for a C-GET or C-MOVE request."""
+    message_id = event.message_id
+    if not bridge.authorize(session, Action.RETRIEVE):
+        return None, bridge.refuse(session, Action.RETRIEVE, message_id)
+    model = _model(event)
+    try:
+        if model is None:
+            raise BadIdentifier("not a Query/Retrieve information model the bridge serves")
+        records = select_instances(bridge.services, event.identifier, model)
+    except Exception as exc:
+        log.info("retrieve identifier refused: %s", exc)
+        status = IDENTIFIER_DOES_NOT_MATCH
+        return None, bridge.fail(session, Action.RETRIEVE, message_id, status, "bad_identifier")
+    return records, SUCCESS
+
+
+def _record_retrieve(
+    bridge: Bridge, session: Session, event: Event, records: list[InstanceRecord]
+) -> None:
+    bridge.record(
+        session,
+        Action.RETRIEVE,
+        Outcome.SUCCESS,
+        SUCCESS,
+        message_id=event.message_id,
+        uids=common_uids(records),
+        instance_count=len(records),
+    )
+
+
+def handle_get(event: Event, bridge: Bridge) -> Iterator[Any]:
+    """C-GET: the instances go back as C-STORE sub-operations on this association."""
+    session = bridge.session(event.assoc)
+    records, status = _selection(event, bridge, session)
+    if records is None:
+        yield 1
+        yield status, None
+        return
+    _record_retrieve(bridge, session, event, records)
+    yield len(records)
+    contexts = event.assoc.accepted_contexts
+    for rec in records:
+        if event.is_cancelled:
+            yield CANCEL, None
+            return
+        yield PENDING, load_for_peer(bridge.services, rec, contexts)
+
+
+class _SubAssociation:
+    """Keeps the contexts a C-MOVE destination accepted (EVT_ACCEPTED of the sub-association)."""
+
+    def __init__(self) -> None:
+        self.contexts: list[PresentationContext] = []
+
+    def accepted(self, event: Event) -> None:
+        self.contexts = event.assoc.accepted_contexts
+
+
+def handle_move(event: Event, bridge: Bridge) -> Iterator[Any]:
+    """C-MOVE: the instances go to the destination from settings on a new association."""
+    session = bridge.session(event.assoc)
+    records, status = _selection(event, bridge, session)
+    if records is None and status == NOT_AUTHORIZED:
+        yield None, None
+        return
+    name = str(event.move_destination or "").strip(" ")
+    destination = bridge.settings.move_destinations.get(name)
+    if destination is None:
+        if records is not None:
+            reason = "move_destination_unknown"
+            bridge.fail(
+                session, Action.RETRIEVE, event.message_id, MOVE_DESTINATION_UNKNOWN, reason
+            )
+        yield None, None
+        return
+    sub = _SubAssociation()
+    options: dict[str, Any] = {
+        # A refused identifier still opens the sub-association (pynetdicom's order): propose
+        # Verification only, then answer the failure.
+        "contexts": move_contexts(records) if records else [build_context(VERIFICATION)],
+        "max_pdu": bridge.settings.max_pdu,
+        "evt_handlers": [(evt.EVT_CONN_OPEN, set_nodelay), (evt.EVT_ACCEPTED, sub.accepted)],
+    }
+    if destination.tls and bridge.client_tls is not None:
+        options["tls_args"] = (bridge.client_tls, destination.host)
+    yield destination.host, destination.port, options
+    if records is None:
+        yield 1
+        yield status, None
+        return
+    _record_retrieve(bridge, session, event, records)
+    yield len(records)
+    for rec in records:
+        if event.is_cancelled:
+            yield CANCEL, None
+            return
+        yield PENDING, load_for_peer(bridge.services, rec, sub.contexts)
+
+
+def common_uids(records: list[InstanceRecord]) -> AuditUids:
+    """The study (series, instance) UID all ``records`` share, for the audit event."""
+    studies = {r.study_uid for r in records}
+    series = {r.series_uid for r in records}
+    sops = {r.sop_uid for r in records}
+    return AuditUids(
+        study_uid=next(iter(studies)) if len(studies) == 1 else None,
+        series_uid=next(iter(series)) if len(series) == 1 else None,
+        sop_uid=next(iter(sops)) if len(sops) == 1 else None,
+    )
+
+
+def bind(bridge: Bridge) -> list[EventHandlerType]:
+    """The ``evt_handlers`` list of the bridge's server."""
+    pairs: list[tuple[EventType, Callable[..., Any]]] = [
+        (evt.EVT_REQUESTED, handle_requested),
+        (evt.EVT_ACCEPTED, handle_accepted),
+        (evt.EVT_REJECTED, handle_rejected),
+        (evt.EVT_C_ECHO, handle_echo),
+        (evt.EVT_C_STORE, handle_store),
+        (evt.EVT_C_FIND, handle_find),
+        (evt.EVT_C_GET, handle_get),
+        (evt.EVT_C_MOVE, handle_move),
+    ]
+    return [(event, handler, [bridge]) for event, handler in pairs]

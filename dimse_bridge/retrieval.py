@@ -1,0 +1,135 @@
+"""C-GET and C-MOVE: which instances an identifier names, and how each one is sent.
+
+Selection (PS3.4 C.4.2.2.1, C.4.3.2.1, baseline non-relational retrieval): the identifier
+names the level and, for that level, the unique key with one or more values (a UID list for
+STUDY, SERIES and IMAGE; a PatientID for PATIENT). Keys of the levels above may be given and
+narrow the lookup; when they are absent the index locates the study of a series or instance.
+Unknown UIDs match nothing (a C-GET of nothing completes with no sub-operations).
+
+Delivery: an instance goes out as stored (byte for byte: pydicom writes back the raw values
+it did not touch) when the peer accepted a context for its SOP class in the stored transfer
+syntax, or - for native objects - in another native syntax (pynetdicom converts between
+Implicit and Explicit VR Little Endian). A compressed object the peer will only take native
+is decompressed (``RetrieveService.converted``); if that is impossible the sub-operation
+fails and the SOP Instance UID is reported in the Failed SOP Instance UID List.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterable
+
+from cloudpacs.dicom.attributes import Level
+from cloudpacs.dicom.transcode import UNCOMPRESSED
+from cloudpacs.errors import CloudPacsError, NotFound
+from cloudpacs.model import InstanceRecord
+from cloudpacs.runtime import Services
+from cloudpacs.services.matching import MatchKey, has_wildcard, uid_list
+from cloudpacs.services.query_model import Query
+from cloudpacs.uids import is_valid_uid
+from pydicom import dcmread
+from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
+from pydicom.uid import ExplicitVRLittleEndian
+from pynetdicom.presentation import PresentationContext
+
+from dimse_bridge.contexts import Model
+from dimse_bridge.find import PATIENT, BadIdentifier, query_level
+
+log = logging.getLogger(__name__)
+
+
+def select_instances(services: Services, identifier: Dataset, model: Model) -> list[InstanceRecord]:
+    """The instances a C-GET/C-MOVE identifier names, in study/series/instance order."""
+    level = query_level(identifier, model)
+    if level == PATIENT:
+        return _patient_instances(services, identifier)
+    study_uids = _uids(identifier, "StudyInstanceUID", required=level == "STUDY")
+    if level == "STUDY":
+        return _gather(services, ((study, None, None) for study in study_uids))
+    series_uids = _uids(identifier, "SeriesInstanceUID", required=level == "SERIES")
+    if level == "SERIES":
+        return _gather(services, _series_targets(services, study_uids, series_uids))
+    sop_uids = _uids(identifier, "SOPInstanceUID", required=True)
+    targets: list[tuple[str, str | None, str | None]] = []
+    for sop in sop_uids:
+        located = services.index.locate_instance(sop)
+        if located is None:
+            continue
+        study, series = located
+        if (study_uids and study not in study_uids) or (series_uids and series not in series_uids):
+            continue
+        targets.append((study, series, sop))
+    return _gather(services, targets)
+
+
+def _series_targets(
+    services: Services, study_uids: list[str], series_uids: list[str]
+) -> list[tuple[str, str | None, str | None]]:
+    targets: list[tuple[str, str | None, str | None]] = []
+    for series in series_uids:
+        study = services.index.locate_series(series)
+        if study is not None and (not study_uids or study in study_uids):
+            targets.append((study, series, None))
+    return targets
+
+
+def _patient_instances(services: Services, identifier: Dataset) -> list[InstanceRecord]:
+    patient_id = str(identifier.get("PatientID", "") or "").strip()
+    if not patient_id or has_wildcard(patient_id):
+        raise BadIdentifier("a PATIENT level retrieve needs one PatientID, without wildcards")
+    key = MatchKey(("00100020",), "LO", patient_id)
+    studies = services.query.search(Query(level=Level.STUDY, keys=(key,))).items
+    uids = [str(s["0020000D"]["Value"][0]) for s in studies if s.get("0020000D", {}).get("Value")]
+    return _gather(services, ((study, None, None) for study in uids))
+
+
+def _uids(identifier: Dataset, keyword: str, *, required: bool) -> list[str]:
+    value = identifier.get(keyword)
+    if isinstance(value, (MultiValue, list, tuple)):  # a list of UIDs
+        text = "\\".join(str(v) for v in value)
+    else:
+        text = str(value or "")
+    uids = sorted(uid_list(text.strip(" \x00")))
+    if required and not uids:
+        raise BadIdentifier(f"the retrieve level needs {keyword}")
+    if any(not is_valid_uid(u) for u in uids):
+        raise BadIdentifier(f"{keyword} holds an invalid UID")
+    return uids
+
+
+def _gather(
+    services: Services, targets: Iterable[tuple[str, str | None, str | None]]
+) -> list[InstanceRecord]:
+    found: dict[str, InstanceRecord] = {}
+    for study, series, sop in targets:
+        try:
+            for rec in services.retrieve.instances(study, series, sop):
+                found.setdefault(rec.sop_uid, rec)
+        except NotFound:
+            continue
+    return list(found.values())
+
+
+def load_for_peer(
+    services: Services, rec: InstanceRecord, contexts: Iterable[PresentationContext]
+) -> Dataset:
+    """The dataset of ``rec`` in a transfer syntax the peer accepted (see the docstring)."""
+    offered = {
+        str(cx.transfer_syntax[0])
+        for cx in contexts
+        if cx.as_scu and cx.abstract_syntax == rec.sop_class_uid and cx.transfer_syntax
+    }
+    data: bytes | None = None
+    stored = rec.transfer_syntax_uid
+    if stored not in offered and stored not in UNCOMPRESSED and offered & UNCOMPRESSED:
+        try:
+            data = services.retrieve.converted(rec, ExplicitVRLittleEndian)
+        except CloudPacsError as exc:
+            log.warning("cannot decompress %s for the peer: %s", rec.sop_uid, exc.reason)
+        except Exception:  # a codec failing on damaged pixel data
+            log.exception("cannot decompress %s for the peer", rec.sop_uid)
+    if data is None:
+        data = services.retrieve.read(rec)
+    return dcmread(io.BytesIO(data))

@@ -1,0 +1,88 @@
+"""Association admission and C-ECHO (PS3.8 §7.1.1, Table 9-21; PS3.7 §9.1.5).
+
+Protects: unknown calling AE titles and wrong called AE titles are rejected (permanent,
+service user, diagnostics 3 and 7); the association limit rejects with a transient local
+limit; every association leaves one audit event; C-ECHO works for pynetdicom and DCMTK.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from pynetdicom import AE
+
+from tests.dimse.harness import BRIDGE_AE, Bridge, call_dcmtk, start_bridge
+
+VERIFICATION = "1.2.840.10008.1.1"
+
+
+def _associate(port: int, calling: str, called: str = BRIDGE_AE) -> object:
+    ae = AE(ae_title=calling)
+    ae.add_requested_context(VERIFICATION)
+    ae.acse_timeout = 5
+    return ae.associate("127.0.0.1", port, ae_title=called)
+
+
+def test_echo_from_a_known_ae_is_audited(bridge: Bridge) -> None:
+    assoc = _associate(bridge.port, "WORKSTATION_1")
+    assert assoc.is_established  # type: ignore[attr-defined]
+    status = assoc.send_c_echo()  # type: ignore[attr-defined]
+    assoc.release()  # type: ignore[attr-defined]
+    assert status.Status == 0x0000
+    events = bridge.audit()
+    assert [(e["action"], e["outcome"]) for e in events] == [
+        ("associate", "success"),
+        ("echo", "success"),
+    ]
+    assert {e["actor"] for e in events} == {"WORKSTATION_1"}
+    assert events[0]["roles"] == ["viewer"]
+    assert events[1]["request_id"].startswith(events[0]["request_id"] + "-")
+    assert events[0]["entry_point"] == "dimse" and events[0]["auth_method"] == "ae_title"
+
+
+def test_unknown_calling_ae_is_rejected(bridge: Bridge) -> None:
+    assoc = _associate(bridge.port, "INTRUDER")
+    assert assoc.is_rejected  # type: ignore[attr-defined]
+    rj = assoc.acceptor.primitive  # type: ignore[attr-defined]
+    assert (rj.result, rj.result_source, rj.diagnostic) == (0x01, 0x01, 0x03)
+    [event] = bridge.audit()
+    assert event["action"] == "associate" and event["outcome"] == "denied"
+    assert event["reason"] == "calling_ae_not_recognized" and event["roles"] == []
+
+
+def test_wrong_called_ae_is_rejected(bridge: Bridge) -> None:
+    assoc = _associate(bridge.port, "WORKSTATION_1", called="SOMEONE_ELSE")
+    assert assoc.is_rejected  # type: ignore[attr-defined]
+    rj = assoc.acceptor.primitive  # type: ignore[attr-defined]
+    assert (rj.result, rj.result_source, rj.diagnostic) == (0x01, 0x01, 0x07)
+    [event] = bridge.audit()
+    assert event["reason"] == "called_ae_not_recognized"
+
+
+def test_association_limit_rejects_transiently(tmp_path: Path) -> None:
+    running = start_bridge(tmp_path, max_associations=1)
+    try:
+        first = _associate(running.port, "ADMIN")
+        assert first.is_established  # type: ignore[attr-defined]
+        second = _associate(running.port, "ADMIN")
+        assert second.is_rejected  # type: ignore[attr-defined]
+        rj = second.acceptor.primitive  # type: ignore[attr-defined]
+        assert (rj.result, rj.result_source, rj.diagnostic) == (0x02, 0x03, 0x02)
+        first.release()  # type: ignore[attr-defined]
+        reasons = [e.get("reason") for e in running.audit()]
+        assert "too_many_associations" in reasons
+    finally:
+        running.server.stop(grace=2)
+
+
+def test_dcmtk_echoscu(bridge: Bridge, dcmtk: None) -> None:
+    ok = call_dcmtk("echoscu", "WORKSTATION_7", bridge.port)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    refused = call_dcmtk("echoscu", "NOBODY", bridge.port)
+    assert refused.returncode != 0
+    assert "Calling AE Title Not Recognized" in refused.stdout + refused.stderr
+    time.sleep(0.2)
+    outcomes = [(e["actor"], e["action"], e["outcome"]) for e in bridge.audit()]
+    assert ("WORKSTATION_7", "echo", "success") in outcomes
+    assert ("NOBODY", "associate", "denied") in outcomes
