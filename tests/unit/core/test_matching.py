@@ -1,7 +1,9 @@
 """PS3.4 §C.2.2.2 attribute matching, one table per clause (``services.matching``).
 
-Each row is (entity attributes by keyword, (attribute, key value), expected). Entities are
-DICOM JSON datasets, as the index holds them.
+A row is (attribute, stored value, key value, matches?, id). The stored value is that of
+the attribute's top-level element in the entity: ``ABSENT`` leaves it out, ``[]`` is a
+zero-length element, a list holds several values (a list of dicts: sequence items).
+Entities are DICOM JSON datasets, as the index holds them.
 """
 
 from __future__ import annotations
@@ -13,58 +15,48 @@ from cloudpacs.services.matching import matches, matches_all
 
 from .dicom_json import dataset, key
 
-Row = tuple[dict[str, Any], tuple[str, str], bool]
+ABSENT = object()
+Row = tuple[str, Any, str, bool, str]
+COLUMNS = ("attribute", "stored", "value", "expected")
 
 
-def check(
-    attrs: dict[str, Any], query: tuple[str, str], expected: bool, fuzzy: bool = False
-) -> None:
-    ds = dataset(**attrs)
-    assert matches(ds, key(*query), fuzzy=fuzzy) is expected
-    assert matches_all(ds, (key(*query),), fuzzy=fuzzy) is expected
+def rows(*table: Row) -> list[Any]:
+    return [pytest.param(a, s, v, e, id=i) for a, s, v, e, i in table]
 
 
-SINGLE_VALUE = [
-    pytest.param({"Modality": "CT"}, ("Modality", "CT"), True, id="CS-equal"),
-    pytest.param({"Modality": "CT"}, ("Modality", "ct"), False, id="CS-case-sensitive"),
-    pytest.param({"Modality": "CT"}, ("Modality", "C"), False, id="CS-no-prefix-match"),
-    pytest.param({"Modality": "CT "}, ("Modality", "CT"), True, id="CS-trailing-space-padding"),
-    pytest.param({"PatientID": "Abc-123"}, ("PatientID", "Abc-123"), True, id="LO-equal"),
-    pytest.param({"PatientID": "Abc-123"}, ("PatientID", "ABC-123"), False, id="LO-case"),
-    pytest.param({"AccessionNumber": "acc1"}, ("AccessionNumber", "ACC1"), False, id="SH-case"),
-    pytest.param({"AccessionNumber": "acc1"}, ("AccessionNumber", "acc1"), True, id="SH-equal"),
-    pytest.param({"PatientName": "Doe^John"}, ("PatientName", "DOE^JOHN"), True, id="PN-case"),
-    pytest.param({"PatientName": "Doe^John^^^"}, ("PatientName", "Doe^John"), True, id="PN-pad"),
-    pytest.param({"PatientName": "Doe^John"}, ("PatientName", "Doe^Jo"), False, id="PN-prefix"),
-    pytest.param({"PatientName": "Doe^John"}, ("PatientName", " Doe^John "), True, id="PN-spaces"),
-    pytest.param({"PatientName": "Müller^Hans"}, ("PatientName", "MÜLLER^HANS"), True, id="PN-ü"),
-    pytest.param(
-        {"PatientName": "Müller^Hans"},
-        ("PatientName", "Muller^Hans"),
-        False,
-        id="PN-accent-sensitive-without-fuzzy",
-    ),
-    pytest.param({"StudyDate": "20200101"}, ("StudyDate", "20200101"), True, id="DA-equal"),
-    pytest.param({"StudyDate": "20200101"}, ("StudyDate", "20200102"), False, id="DA-other"),
-    pytest.param(
-        {"SOPClassUID": "1.2.840.10008.5.1.4.1.1.2"},
-        ("SOPClassUID", "1.2.840.10008.5.1.4.1.1.2"),
-        True,
-        id="UI-equal",
-    ),
-    pytest.param(
-        {"SOPClassUID": "1.2.840.10008.5.1.4.1.1.2"},
-        ("SOPClassUID", "1.2.840.10008.5.1.4.1.1"),
-        False,
-        id="UI-no-prefix",
-    ),
-]
+def check(attribute: str, stored: Any, value: str, expected: bool, fuzzy: bool = False) -> None:
+    top = attribute.split(".")[0]
+    entity = dataset() if stored is ABSENT else dataset(**{top: stored})
+    assert matches(entity, key(attribute, value), fuzzy=fuzzy) is expected
+    assert matches_all(entity, (key(attribute, value),), fuzzy=fuzzy) is expected
 
 
-@pytest.mark.parametrize(("attrs", "query", "expected"), SINGLE_VALUE)
-def test_single_value_matching(
-    attrs: dict[str, Any], query: tuple[str, str], expected: bool
-) -> None:
+CT_CLASS = "1.2.840.10008.5.1.4.1.1.2"
+
+SINGLE_VALUE = rows(
+    ("Modality", "CT", "CT", True, "CS-equal"),
+    ("Modality", "CT", "ct", False, "CS-case-sensitive"),
+    ("Modality", "CT", "C", False, "CS-no-prefix-match"),
+    ("Modality", "CT ", "CT", True, "CS-trailing-space-padding"),
+    ("PatientID", "Abc-123", "Abc-123", True, "LO-equal"),
+    ("PatientID", "Abc-123", "ABC-123", False, "LO-case"),
+    ("AccessionNumber", "acc1", "ACC1", False, "SH-case"),
+    ("AccessionNumber", "acc1", "acc1", True, "SH-equal"),
+    ("PatientName", "Doe^John", "DOE^JOHN", True, "PN-case"),
+    ("PatientName", "Doe^John^^^", "Doe^John", True, "PN-pad"),
+    ("PatientName", "Doe^John", "Doe^Jo", False, "PN-prefix"),
+    ("PatientName", "Doe^John", " Doe^John ", True, "PN-spaces"),
+    ("PatientName", "Müller^Hans", "MÜLLER^HANS", True, "PN-ü"),
+    ("PatientName", "Müller^Hans", "Muller^Hans", False, "PN-accent-sensitive-without-fuzzy"),
+    ("StudyDate", "20200101", "20200101", True, "DA-equal"),
+    ("StudyDate", "20200101", "20200102", False, "DA-other"),
+    ("SOPClassUID", CT_CLASS, CT_CLASS, True, "UI-equal"),
+    ("SOPClassUID", CT_CLASS, "1.2.840.10008.5.1.4.1.1", False, "UI-no-prefix"),
+)
+
+
+@pytest.mark.parametrize(COLUMNS, SINGLE_VALUE)
+def test_single_value_matching(attribute: str, stored: Any, value: str, expected: bool) -> None:
     """PS3.4 C.2.2.2.1: "Except for Attributes with a PN Value Representation, only entities
     with values that match exactly the value specified in the request shall match. This
     matching is case-sensitive [...] For Attributes with a PN Value Representation, an
@@ -72,220 +64,120 @@ def test_single_value_matching(
     insensitive to some or all aspects of case, position, accent, or other character encoding
     variants." cloudpacs matches PN case-insensitively and accent-sensitively (without fuzzy).
     """
-    check(attrs, query, expected)
+    check(attribute, stored, value, expected)
 
 
-UNIVERSAL = [
-    pytest.param({"PatientID": "X"}, ("PatientID", ""), True, id="present"),
-    pytest.param({}, ("PatientID", ""), True, id="absent"),
-    pytest.param({"PatientID": []}, ("PatientID", ""), True, id="empty"),
-    pytest.param({}, ("StudyDate", ""), True, id="DA-absent"),
-    pytest.param(
-        {}, ("RequestAttributesSequence.RequestedProcedureID", ""), True, id="in-absent-sequence"
-    ),
-]
+UNIVERSAL = rows(
+    ("PatientID", "X", "", True, "present"),
+    ("PatientID", ABSENT, "", True, "absent"),
+    ("PatientID", [], "", True, "empty"),
+    ("StudyDate", ABSENT, "", True, "DA-absent"),
+    ("RequestAttributesSequence.RequestedProcedureID", ABSENT, "", True, "in-absent-sequence"),
+)
 
 
-@pytest.mark.parametrize(("attrs", "query", "expected"), UNIVERSAL)
-def test_universal_matching(attrs: dict[str, Any], query: tuple[str, str], expected: bool) -> None:
+@pytest.mark.parametrize(COLUMNS, UNIVERSAL)
+def test_universal_matching(attribute: str, stored: Any, value: str, expected: bool) -> None:
     """PS3.4 C.2.2.2.3: "If the value specified for a Key Attribute in a request is zero
     length, then all entities shall match this Attribute.\""""
-    check(attrs, query, expected)
+    check(attribute, stored, value, expected)
 
 
-WILDCARD = [
-    pytest.param({"Modality": "CT"}, ("Modality", "C*"), True, id="star-suffix"),
-    pytest.param({"Modality": "CT"}, ("Modality", "*T"), True, id="star-prefix"),
-    pytest.param({"Modality": "CT"}, ("Modality", "CT*"), True, id="star-matches-empty-run"),
-    pytest.param({"Modality": "CT"}, ("Modality", "?T"), True, id="question-one-char"),
-    pytest.param({"Modality": "CT"}, ("Modality", "??T"), False, id="question-exactly-one"),
-    pytest.param({"Modality": "CT"}, ("Modality", "c*"), False, id="case-sensitive"),
-    pytest.param(
-        {"StudyDescription": "CT CHEST W/O"}, ("StudyDescription", "*CHEST*"), True, id="LO-infix"
-    ),
-    pytest.param({"PatientID": "A.B"}, ("PatientID", "A.*"), True, id="dot-is-literal"),
-    pytest.param({"PatientID": "AxB"}, ("PatientID", "A.*"), False, id="dot-not-regex"),
-    pytest.param({"PatientID": "A+(B"}, ("PatientID", "A+(*"), True, id="regex-metachars"),
-    pytest.param({"PatientName": "Doe^John"}, ("PatientName", "doe*"), True, id="PN-ignore-case"),
-    pytest.param(
-        {"PatientName": "Doe^John^^^"}, ("PatientName", "*john"), True, id="PN-trailing-separators"
-    ),
-    pytest.param({"PatientName": "Doe^John"}, ("PatientName", "D?e^*"), True, id="PN-question"),
-    pytest.param({"PatientName": "Doe^John"}, ("PatientName", "Smith*"), False, id="PN-no"),
-    pytest.param({}, ("PatientID", "*"), True, id="lone-star-is-universal"),
-    pytest.param(
-        {"SOPClassUID": "1.2.840.10008.5.1.4.1.1.2"},
-        ("SOPClassUID", "1.2.840.*"),
-        False,
-        id="not-for-UI",
-    ),
-    pytest.param({"StudyDate": "20200101"}, ("StudyDate", "2020*"), False, id="not-for-DA"),
-    pytest.param({"StudyTime": "101500"}, ("StudyTime", "10*"), False, id="not-for-TM"),
-    pytest.param(
-        {"AcquisitionDateTime": "20200101101500"},
-        ("AcquisitionDateTime", "2020*"),
-        False,
-        id="not-for-DT",
-    ),
-]
+WILDCARD = rows(
+    ("Modality", "CT", "C*", True, "star-suffix"),
+    ("Modality", "CT", "*T", True, "star-prefix"),
+    ("Modality", "CT", "CT*", True, "star-matches-empty-run"),
+    ("Modality", "CT", "?T", True, "question-one-char"),
+    ("Modality", "CT", "??T", False, "question-exactly-one"),
+    ("Modality", "CT", "c*", False, "case-sensitive"),
+    ("StudyDescription", "CT CHEST W/O", "*CHEST*", True, "LO-infix"),
+    ("PatientID", "A.B", "A.*", True, "dot-is-literal"),
+    ("PatientID", "AxB", "A.*", False, "dot-not-regex"),
+    ("PatientID", "A+(B", "A+(*", True, "regex-metachars"),
+    ("PatientName", "Doe^John", "doe*", True, "PN-ignore-case"),
+    ("PatientName", "Doe^John^^^", "*john", True, "PN-trailing-separators"),
+    ("PatientName", "Doe^John", "D?e^*", True, "PN-question"),
+    ("PatientName", "Doe^John", "Smith*", False, "PN-no"),
+    ("PatientID", ABSENT, "*", True, "lone-star-is-universal"),
+    ("SOPClassUID", CT_CLASS, "1.2.840.*", False, "not-for-UI"),
+    ("StudyDate", "20200101", "2020*", False, "not-for-DA"),
+    ("StudyTime", "101500", "10*", False, "not-for-TM"),
+    ("AcquisitionDateTime", "20200101101500", "2020*", False, "not-for-DT"),
+)
 
 
-@pytest.mark.parametrize(("attrs", "query", "expected"), WILDCARD)
-def test_wild_card_matching(attrs: dict[str, Any], query: tuple[str, str], expected: bool) -> None:
+@pytest.mark.parametrize(COLUMNS, WILDCARD)
+def test_wild_card_matching(attribute: str, stored: Any, value: str, expected: bool) -> None:
     """PS3.4 C.2.2.2.4: "If the Attribute is of VR of AE, CS, LO, LT, PN, SH, ST, UC, UR, UT
     and the value specified in the request contains any occurrence of an "*" or a "?", then
     "*" shall match any sequence of characters (including a zero length value) and "?" shall
     match any single character. This matching is case sensitive, except for Attributes with a
     PN VR." DA, TM, DT and UI values are never wild card patterns.
     """
-    check(attrs, query, expected)
+    check(attribute, stored, value, expected)
 
 
-UID_LIST = [
-    pytest.param(
-        {"SeriesInstanceUID": "1.2.4"}, ("SeriesInstanceUID", "1.2.3\\1.2.4"), True, id="backslash"
-    ),
-    pytest.param(
-        {"SeriesInstanceUID": "1.2.4"}, ("SeriesInstanceUID", "1.2.3,1.2.4"), True, id="comma-qido"
-    ),
-    pytest.param(
-        {"SeriesInstanceUID": "1.2.4"},
-        ("SeriesInstanceUID", "1.2.5\\1.2.6"),
-        False,
-        id="not-listed",
-    ),
-    pytest.param(
-        {"SeriesInstanceUID": "1.2.45"},
-        ("SeriesInstanceUID", "1.2.4\\1.2.5"),
-        False,
-        id="whole-uids-only",
-    ),
-    pytest.param({}, ("SeriesInstanceUID", "1.2.3\\1.2.4"), False, id="absent"),
-]
+UID_LIST = rows(
+    ("SeriesInstanceUID", "1.2.4", "1.2.3\\1.2.4", True, "backslash"),
+    ("SeriesInstanceUID", "1.2.4", "1.2.3,1.2.4", True, "comma-qido"),
+    ("SeriesInstanceUID", "1.2.4", "1.2.5\\1.2.6", False, "not-listed"),
+    ("SeriesInstanceUID", "1.2.45", "1.2.4\\1.2.5", False, "whole-uids-only"),
+    ("SeriesInstanceUID", ABSENT, "1.2.3\\1.2.4", False, "absent"),
+)
 
 
-@pytest.mark.parametrize(("attrs", "query", "expected"), UID_LIST)
-def test_list_of_uid_matching(
-    attrs: dict[str, Any], query: tuple[str, str], expected: bool
-) -> None:
+@pytest.mark.parametrize(COLUMNS, UID_LIST)
+def test_list_of_uid_matching(attribute: str, stored: Any, value: str, expected: bool) -> None:
     """PS3.4 C.2.2.2.2: "A List of UIDs is encoded by using the value multiplicity operator,
     backslash ("\\"), as a delimiter between UIDs. Each item in the list shall contain a single
     UID value. Each UID in the list contained in the Identifier of the request may generate a
     match." PS3.18 §8.3.4.1 also lets QIDO-RS separate them with commas.
     """
-    check(attrs, query, expected)
+    check(attribute, stored, value, expected)
 
 
-RANGE = [
-    # DA
-    pytest.param({"StudyDate": "20200615"}, ("StudyDate", "20200101-20201231"), True, id="DA-in"),
-    pytest.param(
-        {"StudyDate": "20200101"}, ("StudyDate", "20200101-20201231"), True, id="DA-lower-inclusive"
-    ),
-    pytest.param(
-        {"StudyDate": "20201231"}, ("StudyDate", "20200101-20201231"), True, id="DA-upper-inclusive"
-    ),
-    pytest.param(
-        {"StudyDate": "20210101"}, ("StudyDate", "20200101-20201231"), False, id="DA-after"
-    ),
-    pytest.param({"StudyDate": "20191231"}, ("StudyDate", "-20200101"), True, id="DA-prior"),
-    pytest.param({"StudyDate": "20200102"}, ("StudyDate", "-20200101"), False, id="DA-not-prior"),
-    pytest.param({"StudyDate": "20200101"}, ("StudyDate", "20200101-"), True, id="DA-subsequent"),
-    pytest.param({"StudyDate": "20191231"}, ("StudyDate", "20200101-"), False, id="DA-before"),
-    pytest.param({}, ("StudyDate", "20200101-"), False, id="DA-absent"),
-    # TM, with the precision of the key
-    pytest.param({"StudyTime": "103000"}, ("StudyTime", "1000-1100"), True, id="TM-in"),
-    pytest.param(
-        {"StudyTime": "110059"}, ("StudyTime", "1000-1100"), True, id="TM-upper-covers-its-minute"
-    ),
-    pytest.param({"StudyTime": "110100"}, ("StudyTime", "1000-1100"), False, id="TM-after"),
-    pytest.param({"StudyTime": "095959"}, ("StudyTime", "1000-1100"), False, id="TM-before"),
-    pytest.param({"StudyTime": "093000"}, ("StudyTime", "-1000"), True, id="TM-prior"),
-    pytest.param({"StudyTime": "235959"}, ("StudyTime", "2300-"), True, id="TM-subsequent"),
-    pytest.param({"StudyTime": "101500"}, ("StudyTime", "10"), True, id="TM-hour-precision"),
-    pytest.param({"StudyTime": "105959.999"}, ("StudyTime", "10"), True, id="TM-hour-end"),
-    pytest.param({"StudyTime": "095900"}, ("StudyTime", "10"), False, id="TM-other-hour"),
-    pytest.param({"StudyTime": "101559.9"}, ("StudyTime", "1015"), True, id="TM-minute"),
-    pytest.param({"StudyTime": "101600"}, ("StudyTime", "1015"), False, id="TM-next-minute"),
-    pytest.param({"StudyTime": "10:15:00"}, ("StudyTime", "1015"), True, id="TM-colons-stored"),
-    # DT: precision, ranges and UTC offsets
-    pytest.param(
-        {"AcquisitionDateTime": "20200615120000"},
-        ("AcquisitionDateTime", "2020"),
-        True,
-        id="DT-year-precision",
-    ),
-    pytest.param(
-        {"AcquisitionDateTime": "20210101000000"},
-        ("AcquisitionDateTime", "2020"),
-        False,
-        id="DT-next-year",
-    ),
-    pytest.param(
-        {"AcquisitionDateTime": "20200102235959"},
-        ("AcquisitionDateTime", "20200101-20200102"),
-        True,
-        id="DT-range-day-precision",
-    ),
-    pytest.param(
-        {"AcquisitionDateTime": "20200103000000"},
-        ("AcquisitionDateTime", "20200101-20200102"),
-        False,
-        id="DT-range-after",
-    ),
-    pytest.param(
-        {"AcquisitionDateTime": "20210615"},
-        ("AcquisitionDateTime", "2020-2021"),
-        True,
-        id="DT-year-range-not-an-offset",
-    ),
-    pytest.param(
-        {"AcquisitionDateTime": "20200101090000+0000"},
-        ("AcquisitionDateTime", "20200101100000+0100"),
-        True,
-        id="DT-same-instant",
-    ),
-    pytest.param(
-        {"AcquisitionDateTime": "20200101100000+0000"},
-        ("AcquisitionDateTime", "20200101100000+0100"),
-        False,
-        id="DT-same-clock-other-instant",
-    ),
-    pytest.param(
-        {"AcquisitionDateTime": "20200102030000+0000"},
-        ("AcquisitionDateTime", "20200101-0500"),
-        True,
-        id="DT-day-in-offset-zone",
-    ),
-    pytest.param(
-        {"AcquisitionDateTime": "20200101040000+0000"},
-        ("AcquisitionDateTime", "20200101-0500"),
-        False,
-        id="DT-before-day-in-zone",
-    ),
-    pytest.param(
-        {"AcquisitionDateTime": "20200102040000+0000"},
-        ("AcquisitionDateTime", "20200101000000-0500-20200101235959-0500"),
-        True,
-        id="DT-range-both-bounds-with-offset",
-    ),
-    pytest.param(
-        {"AcquisitionDateTime": "20200102060000+0000"},
-        ("AcquisitionDateTime", "20200101000000-0500-20200101235959-0500"),
-        False,
-        id="DT-range-offset-after",
-    ),
-    pytest.param(
-        {"AcquisitionDateTime": "20200101100000"},
-        ("AcquisitionDateTime", "20200101100000+0100"),
-        True,
-        id="DT-no-stored-offset-compares-clock-time",
-    ),
-]
+DT = "AcquisitionDateTime"
+OFFSET_RANGE = "20200101000000-0500-20200101235959-0500"
+
+RANGE = rows(
+    ("StudyDate", "20200615", "20200101-20201231", True, "DA-in"),
+    ("StudyDate", "20200101", "20200101-20201231", True, "DA-lower-inclusive"),
+    ("StudyDate", "20201231", "20200101-20201231", True, "DA-upper-inclusive"),
+    ("StudyDate", "20210101", "20200101-20201231", False, "DA-after"),
+    ("StudyDate", "20191231", "-20200101", True, "DA-prior"),
+    ("StudyDate", "20200102", "-20200101", False, "DA-not-prior"),
+    ("StudyDate", "20200101", "20200101-", True, "DA-subsequent"),
+    ("StudyDate", "20191231", "20200101-", False, "DA-before"),
+    ("StudyDate", ABSENT, "20200101-", False, "DA-absent"),
+    ("StudyTime", "103000", "1000-1100", True, "TM-in"),
+    ("StudyTime", "110059", "1000-1100", True, "TM-upper-covers-its-minute"),
+    ("StudyTime", "110100", "1000-1100", False, "TM-after"),
+    ("StudyTime", "095959", "1000-1100", False, "TM-before"),
+    ("StudyTime", "093000", "-1000", True, "TM-prior"),
+    ("StudyTime", "235959", "2300-", True, "TM-subsequent"),
+    ("StudyTime", "101500", "10", True, "TM-hour-precision"),
+    ("StudyTime", "105959.999", "10", True, "TM-hour-end"),
+    ("StudyTime", "095900", "10", False, "TM-other-hour"),
+    ("StudyTime", "101559.9", "1015", True, "TM-minute"),
+    ("StudyTime", "101600", "1015", False, "TM-next-minute"),
+    ("StudyTime", "10:15:00", "1015", True, "TM-colons-stored"),
+    (DT, "20200615120000", "2020", True, "DT-year-precision"),
+    (DT, "20210101000000", "2020", False, "DT-next-year"),
+    (DT, "20200102235959", "20200101-20200102", True, "DT-range-day-precision"),
+    (DT, "20200103000000", "20200101-20200102", False, "DT-range-after"),
+    (DT, "20210615", "2020-2021", True, "DT-year-range-not-an-offset"),
+    (DT, "20200101090000+0000", "20200101100000+0100", True, "DT-same-instant"),
+    (DT, "20200101100000+0000", "20200101100000+0100", False, "DT-same-clock-other-instant"),
+    (DT, "20200102030000+0000", "20200101-0500", True, "DT-day-in-offset-zone"),
+    (DT, "20200101040000+0000", "20200101-0500", False, "DT-before-day-in-zone"),
+    (DT, "20200102040000+0000", OFFSET_RANGE, True, "DT-range-both-bounds-with-offset"),
+    (DT, "20200102060000+0000", OFFSET_RANGE, False, "DT-range-offset-after"),
+    (DT, "20200101100000", "20200101100000+0100", True, "DT-no-stored-offset-clock-time"),
+)
 
 
-@pytest.mark.parametrize(("attrs", "query", "expected"), RANGE)
-def test_range_matching(attrs: dict[str, Any], query: tuple[str, str], expected: bool) -> None:
+@pytest.mark.parametrize(COLUMNS, RANGE)
+def test_range_matching(attribute: str, stored: Any, value: str, expected: bool) -> None:
     """PS3.4 C.2.2.2.5: "A string of the form "<date1> - <date2>", where <date1> is less or
     equal to <date2>, shall match all occurrences of dates that fall between <date1> and
     <date2> inclusive; "- <date1>" [...] prior to and including <date1>; "<date1> -" [...]
@@ -294,101 +186,51 @@ def test_range_matching(attrs: dict[str, Any], query: tuple[str, str], expected:
     account for the purposes of the match." A single TM or DT value covers its precision.
     A DT without an offset is compared by its clock time.
     """
-    check(attrs, query, expected)
+    check(attribute, stored, value, expected)
 
 
-MULTI_VALUED = [
-    pytest.param(
-        {"ModalitiesInStudy": ["CT", "MR"]}, ("ModalitiesInStudy", "MR"), True, id="second-value"
-    ),
-    pytest.param(
-        {"ModalitiesInStudy": ["CT", "MR"]}, ("ModalitiesInStudy", "PT"), False, id="none"
-    ),
-    pytest.param(
-        {"ModalitiesInStudy": ["CT", "MR"]},
-        ("ModalitiesInStudy", "M?"),
-        True,
-        id="wildcard-any-value",
-    ),
-    pytest.param(
-        {"ImageType": ["ORIGINAL", "PRIMARY", "AXIAL"]},
-        ("ImageType", "AXIAL"),
-        True,
-        id="ImageType",
-    ),
-    pytest.param(
-        {"SOPClassesInStudy": ["1.2.3", "1.2.4"]},
-        ("SOPClassesInStudy", "1.2.4"),
-        True,
-        id="UI-values",
-    ),
-    pytest.param(
-        {"ImageType": ["ORIGINAL", None, "AXIAL"]},
-        ("ImageType", "N*"),
-        False,
-        id="json-null-is-an-empty-value",
-    ),
-]
+MULTI_VALUED = rows(
+    ("ModalitiesInStudy", ["CT", "MR"], "MR", True, "second-value"),
+    ("ModalitiesInStudy", ["CT", "MR"], "PT", False, "none"),
+    ("ModalitiesInStudy", ["CT", "MR"], "M?", True, "wildcard-any-value"),
+    ("ImageType", ["ORIGINAL", "PRIMARY", "AXIAL"], "AXIAL", True, "ImageType"),
+    ("SOPClassesInStudy", ["1.2.3", "1.2.4"], "1.2.4", True, "UI-values"),
+    ("ImageType", ["ORIGINAL", None, "AXIAL"], "N*", False, "json-null-is-an-empty-value"),
+)
 
 
-@pytest.mark.parametrize(("attrs", "query", "expected"), MULTI_VALUED)
-def test_multi_valued_attributes(
-    attrs: dict[str, Any], query: tuple[str, str], expected: bool
-) -> None:
+@pytest.mark.parametrize(COLUMNS, MULTI_VALUED)
+def test_multi_valued_attributes(attribute: str, stored: Any, value: str, expected: bool) -> None:
     """PS3.4 C.2.2.3 (returned values) and C.2.2.2.1: an entity Attribute with several values
     matches a single-valued key when any one of its values matches. (C.2.2.2.8 Note 4: without
     Extended Negotiation the semantics of several values in the key itself are undefined.)
     PS3.18 F.2.5: an empty value of a multi-valued element is JSON null.
     """
-    check(attrs, query, expected)
+    check(attribute, stored, value, expected)
 
 
-REQUEST_ATTRIBUTES = {
-    "RequestAttributesSequence": [
-        {"RequestedProcedureID": "RP1", "ScheduledProcedureStepID": "SPS1"},
-        {"RequestedProcedureID": "RP2", "ScheduledProcedureStepID": "SPS2"},
-    ]
-}
-
-SEQUENCE = [
-    pytest.param(
-        REQUEST_ATTRIBUTES,
-        ("RequestAttributesSequence.RequestedProcedureID", "RP2"),
-        True,
-        id="second-item",
-    ),
-    pytest.param(
-        REQUEST_ATTRIBUTES,
-        ("RequestAttributesSequence.RequestedProcedureID", "RP3"),
-        False,
-        id="no-item",
-    ),
-    pytest.param(
-        REQUEST_ATTRIBUTES,
-        ("RequestAttributesSequence.RequestedProcedureID", "RP*"),
-        True,
-        id="wildcard-in-item",
-    ),
-    pytest.param(
-        {}, ("RequestAttributesSequence.RequestedProcedureID", "RP1"), False, id="absent-sequence"
-    ),
-    pytest.param(
-        {}, ("RequestAttributesSequence.RequestedProcedureID", "*"), True, id="absent-sequence-star"
-    ),
-    pytest.param(
-        {"RequestAttributesSequence": [{"ScheduledProcedureStepID": "S"}]},
-        ("RequestAttributesSequence.RequestedProcedureID", "*"),
-        True,
-        id="absent-in-item-star",
-    ),
+REQUESTS = [
+    {"RequestedProcedureID": "RP1", "ScheduledProcedureStepID": "SPS1"},
+    {"RequestedProcedureID": "RP2", "ScheduledProcedureStepID": "SPS2"},
 ]
+RP = "RequestAttributesSequence.RequestedProcedureID"
+
+SEQUENCE = rows(
+    (RP, REQUESTS, "RP2", True, "second-item"),
+    (RP, REQUESTS, "RP3", False, "no-item"),
+    (RP, REQUESTS, "RP*", True, "wildcard-in-item"),
+    (RP, ABSENT, "RP1", False, "absent-sequence"),
+    (RP, ABSENT, "*", True, "absent-sequence-star"),
+    (RP, [], "*", True, "empty-sequence-star"),
+    (RP, [{"ScheduledProcedureStepID": "S"}], "*", True, "absent-in-item-star"),
+)
 
 
-@pytest.mark.parametrize(("attrs", "query", "expected"), SEQUENCE)
-def test_sequence_matching(attrs: dict[str, Any], query: tuple[str, str], expected: bool) -> None:
+@pytest.mark.parametrize(COLUMNS, SEQUENCE)
+def test_sequence_matching(attribute: str, stored: Any, value: str, expected: bool) -> None:
     """PS3.4 C.2.2.2.6: "If all the Item Key Attributes match, for at least one of the Items
     of the Attribute in the entity, then this is a match.\""""
-    check(attrs, query, expected)
+    check(attribute, stored, value, expected)
 
 
 @pytest.mark.parametrize(
@@ -400,100 +242,78 @@ def test_sequence_keys_must_match_in_the_same_item(rp: str, sps: str, expected: 
     Item basis [...] If all the Item Key Attributes match, for at least one of the Items [...]
     then this is a match": two keys in one sequence match only together, in one item.
     """
-    keys = (
-        key("RequestAttributesSequence.RequestedProcedureID", rp),
-        key("RequestAttributesSequence.ScheduledProcedureStepID", sps),
-    )
-    assert matches_all(dataset(**REQUEST_ATTRIBUTES), keys, fuzzy=False) is expected
+    keys = (key(RP, rp), key("RequestAttributesSequence.ScheduledProcedureStepID", sps))
+    entity = dataset(RequestAttributesSequence=REQUESTS)
+    assert matches_all(entity, keys, fuzzy=False) is expected
 
 
-NUMERIC = [
-    pytest.param({"InstanceNumber": 5}, ("InstanceNumber", "5"), True, id="IS"),
-    pytest.param({"InstanceNumber": 5}, ("InstanceNumber", "05"), True, id="IS-leading-zero"),
-    pytest.param({"InstanceNumber": 5}, ("InstanceNumber", "6"), False, id="IS-other"),
-    pytest.param({"InstanceNumber": "12"}, ("InstanceNumber", "12"), True, id="IS-as-text"),
-    pytest.param(
-        {"NumberOfStudyRelatedInstances": 3},
-        ("NumberOfStudyRelatedInstances", "3"),
-        True,
-        id="computed-count",
-    ),
-    pytest.param({"SliceThickness": 1.5}, ("SliceThickness", "1.50"), True, id="DS"),
-    pytest.param({"Rows": 512}, ("Rows", "512"), True, id="US"),
-]
+NUMERIC = rows(
+    ("InstanceNumber", 5, "5", True, "IS"),
+    ("InstanceNumber", 5, "05", True, "IS-leading-zero"),
+    ("InstanceNumber", 5, "6", False, "IS-other"),
+    ("InstanceNumber", "12", "12", True, "IS-as-text"),
+    ("NumberOfStudyRelatedInstances", 3, "3", True, "computed-count"),
+    ("SliceThickness", 1.5, "1.50", True, "DS"),
+    ("Rows", 512, "512", True, "US"),
+)
 
 
-@pytest.mark.parametrize(("attrs", "query", "expected"), NUMERIC)
-def test_numeric_values(attrs: dict[str, Any], query: tuple[str, str], expected: bool) -> None:
+@pytest.mark.parametrize(COLUMNS, NUMERIC)
+def test_numeric_values(attribute: str, stored: Any, value: str, expected: bool) -> None:
     """PS3.4 C.2.2.2.1 single value matching on numbers (IS, DS, US): PS3.18 Annex F keeps
     them as JSON numbers, so equal numbers match whatever their text form.
     """
-    check(attrs, query, expected)
+    check(attribute, stored, value, expected)
 
 
-ABSENT_OR_EMPTY = [
-    pytest.param({}, ("PatientID", "X"), False, id="absent-single"),
-    pytest.param({}, ("PatientID", "*"), True, id="absent-star"),
-    pytest.param({}, ("PatientID", "?"), False, id="absent-question"),
-    pytest.param({}, ("PatientID", "X*"), False, id="absent-wildcard"),
-    pytest.param({"PatientID": []}, ("PatientID", "X"), False, id="empty-single"),
-    pytest.param({"PatientID": []}, ("PatientID", "*"), True, id="empty-star"),
-    pytest.param({"PatientName": []}, ("PatientName", "Doe"), False, id="empty-PN"),
-    pytest.param({}, ("StudyDate", "20200101"), False, id="absent-DA"),
-    pytest.param({}, ("SeriesInstanceUID", "1.2.3"), False, id="absent-UI"),
-    pytest.param({}, ("InstanceNumber", "1"), False, id="absent-IS"),
-]
+ABSENT_OR_EMPTY = rows(
+    ("PatientID", ABSENT, "X", False, "absent-single"),
+    ("PatientID", ABSENT, "*", True, "absent-star"),
+    ("PatientID", ABSENT, "?", False, "absent-question"),
+    ("PatientID", ABSENT, "X*", False, "absent-wildcard"),
+    ("PatientID", [], "X", False, "empty-single"),
+    ("PatientID", [], "*", True, "empty-star"),
+    ("PatientName", [], "Doe", False, "empty-PN"),
+    ("StudyDate", ABSENT, "20200101", False, "absent-DA"),
+    ("SeriesInstanceUID", ABSENT, "1.2.3", False, "absent-UI"),
+    ("InstanceNumber", ABSENT, "1", False, "absent-IS"),
+)
 
 
-@pytest.mark.parametrize(("attrs", "query", "expected"), ABSENT_OR_EMPTY)
+@pytest.mark.parametrize(COLUMNS, ABSENT_OR_EMPTY)
 def test_absent_or_empty_attributes(
-    attrs: dict[str, Any], query: tuple[str, str], expected: bool
+    attribute: str, stored: Any, value: str, expected: bool
 ) -> None:
     """PS3.4 C.2.2.2.4 Note: "Wild Card Matching on a value of "*" is equivalent to Universal
     Matching"; every other non-empty key needs a value to compare with, so an entity whose
     Attribute is absent or zero length matches only universal and "*" keys.
     """
-    check(attrs, query, expected)
+    check(attribute, stored, value, expected)
 
 
-FUZZY = [
-    pytest.param({"PatientName": "Doe^John"}, ("PatientName", "doe"), True, id="case"),
-    pytest.param({"PatientName": "Doe^John"}, ("PatientName", "jo"), True, id="word-prefix"),
-    pytest.param({"PatientName": "Doe^John"}, ("PatientName", "john doe"), True, id="order"),
-    pytest.param({"PatientName": "Doe^John"}, ("PatientName", "ohn"), False, id="not-infix"),
-    pytest.param({"PatientName": "Doe^John"}, ("PatientName", "doe jane"), False, id="every-word"),
-    pytest.param({"PatientName": "Müller^Hans"}, ("PatientName", "muller"), True, id="accent"),
-    pytest.param({"PatientName": "Muller^Hans"}, ("PatientName", "MÜLL"), True, id="accent-in-key"),
-    pytest.param({"PatientName": "Doe^John"}, ("PatientName", "do*"), True, id="star-ignored"),
-    pytest.param(
-        {"PatientName": "O'Brien^Pat"},
-        ("PatientName", "obrien"),
-        False,
-        id="apostrophe-splits-words",
-    ),
-    pytest.param(
-        {"PatientName": "O'Brien^Pat"},
-        ("PatientName", "o bri"),
-        True,
-        id="apostrophe-word-prefixes",
-    ),
-    pytest.param({}, ("PatientName", "doe"), False, id="absent"),
-    pytest.param(
-        {"ReferringPhysicianName": "House^Gregory"},
-        ("ReferringPhysicianName", "greg"),
-        True,
-        id="any-PN-attribute",
-    ),
-    pytest.param({"PatientID": "Doe"}, ("PatientID", "doe"), False, id="not-for-LO"),
-]
+FUZZY = rows(
+    ("PatientName", "Doe^John", "doe", True, "case"),
+    ("PatientName", "Doe^John", "jo", True, "word-prefix"),
+    ("PatientName", "Doe^John", "john doe", True, "order"),
+    ("PatientName", "Doe^John", "ohn", False, "not-infix"),
+    ("PatientName", "Doe^John", "doe jane", False, "every-word"),
+    ("PatientName", "Müller^Hans", "muller", True, "accent"),
+    ("PatientName", "Muller^Hans", "MÜLL", True, "accent-in-key"),
+    ("PatientName", "Doe^John", "do*", True, "star-ignored"),
+    ("PatientName", "O'Brien^Pat", "obrien", False, "apostrophe-splits-words"),
+    ("PatientName", "O'Brien^Pat", "o bri", True, "apostrophe-word-prefixes"),
+    ("PatientName", ABSENT, "doe", False, "absent"),
+    ("ReferringPhysicianName", "House^Gregory", "greg", True, "any-PN-attribute"),
+    ("PatientID", "Doe", "doe", False, "not-for-LO"),
+)
 
 
-@pytest.mark.parametrize(("attrs", "query", "expected"), FUZZY)
+@pytest.mark.parametrize(COLUMNS, FUZZY)
 def test_fuzzy_person_name_matching(
-    attrs: dict[str, Any], query: tuple[str, str], expected: bool
+    attribute: str, stored: Any, value: str, expected: bool
 ) -> None:
     """PS3.4 C.2.2.2.1 / PS3.18 §8.3.4.1 fuzzymatching=true: "Fuzzy semantic matching of
     person names" is implementation defined; cloudpacs ignores case and accents and matches
     when every word of the key is the prefix of some word of the name.
     """
-    check(attrs, query, expected, fuzzy=True)
+    check(attribute, stored, value, expected, fuzzy=True)
