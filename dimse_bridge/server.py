@@ -23,6 +23,7 @@ from cloudpacs.runtime import Services
 from cloudpacs.security.audit import AuditEvent, AuditSink, EntryPoint, Outcome
 from cloudpacs.settings import Settings
 from pynetdicom import AE
+from pynetdicom.association import Association
 
 from dimse_bridge import contexts, handlers, tls
 from dimse_bridge.bridge import NOT_AUTHORIZED, Bridge
@@ -73,8 +74,13 @@ class DimseServer:
         )
         self._thread.start()
 
-    def active_associations(self) -> int:
-        return len(self.server.active_associations)
+    def in_flight(self) -> list[Association]:
+        """Associations negotiated or being negotiated (the ones a graceful stop waits for)."""
+        return [
+            assoc
+            for assoc in self.server.active_associations
+            if assoc.is_established or (assoc.requestor.primitive is not None and not _ended(assoc))
+        ]
 
     def stop(self, grace: float | None = None) -> None:
         """Stop accepting; wait up to ``grace`` seconds for associations, then abort them."""
@@ -84,15 +90,19 @@ class DimseServer:
         grace = self.bridge.settings.shutdown_grace if grace is None else grace
         self.server.shutdown()
         deadline = time.monotonic() + grace
-        while self.server.active_associations and time.monotonic() < deadline:
+        while self.in_flight() and time.monotonic() < deadline:
             time.sleep(0.05)
-        for assoc in self.server.active_associations:
+        for assoc in self.in_flight():
             log.warning(
-                "aborting association with %s after the shutdown grace period",
+                "aborting the association with %s: still open after the shutdown grace period",
                 assoc.requestor.ae_title,
             )
             assoc.abort()
         log.info("DIMSE bridge stopped")
+
+
+def _ended(assoc: Association) -> bool:
+    return bool(assoc.is_rejected or assoc.is_aborted or assoc.is_released)
 
 
 def start(

@@ -7,6 +7,7 @@ limit; every association leaves one audit event; C-ECHO works for pynetdicom and
 
 from __future__ import annotations
 
+import socket
 import time
 from pathlib import Path
 
@@ -86,3 +87,17 @@ def test_dcmtk_echoscu(bridge: Bridge, dcmtk: None) -> None:
     outcomes = [(e["actor"], e["action"], e["outcome"]) for e in bridge.audit()]
     assert ("WORKSTATION_7", "echo", "success") in outcomes
     assert ("NOBODY", "associate", "denied") in outcomes
+
+
+def test_silent_connections_do_not_hold_association_slots(tmp_path: Path) -> None:
+    """Health checks connect and close without a word (load balancers, HEALTHCHECK)."""
+    running = start_bridge(tmp_path, max_associations=1)
+    try:
+        for _ in range(3):
+            socket.create_connection(("127.0.0.1", running.port), timeout=2).close()
+        assoc = _associate(running.port, "ADMIN")
+        assert assoc.is_established  # type: ignore[attr-defined]
+        assoc.release()  # type: ignore[attr-defined]
+        assert [e["action"] for e in running.audit()] == ["associate"]
+    finally:
+        running.server.stop(grace=2)
