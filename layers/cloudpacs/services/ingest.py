@@ -9,13 +9,17 @@ Duplicates (same Study/Series/SOP Instance UIDs):
 - same bytes (same SHA-256): idempotent success, nothing written;
 - different bytes: ``reject`` -> failure 0x0111 (Duplicate SOP Instance, PS3.7 C.4.2);
   ``ignore`` -> the stored object is kept, warning 0xB006 (Elements Discarded);
-  ``replace`` -> the new object replaces the old one; if the index then refuses the new
-  entry, the old object is put back, so object and index entry still agree.
+  ``replace`` -> the new object replaces the old one.
+
+An object that is overwritten (``replace``, or an unindexed leftover) is put back when the
+index write that should follow fails or finds the instance indexed by another writer in the
+meantime, so the stored object is always the one the index entry describes.
 """
 
 from __future__ import annotations
 
 import enum
+import hashlib
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -142,25 +146,34 @@ class IngestService:
             decision = self._on_existing(rec, existing, key)
             if decision is not None:
                 return decision
-            if existing is not None:
-                previous = self.blobs.get(key)  # put back if the index refuses the new entry
-            self.blobs.put(key, parsed.data, sha256=rec.sha256, overwrite=True)
+            # Keep the object we overwrite: it goes back if our index write does not happen
+            # (a failure, or another writer indexing that very object in the meantime).
+            previous = self.blobs.get(key)
+            if previous == parsed.data:
+                previous = None
+            else:
+                self.blobs.put(key, parsed.data, sha256=rec.sha256, overwrite=True)
         try:
             result = self.index.add_instance(parsed.entry, replace=existing is not None)
         except Exception:
-            if existing is not None and previous is not None:
-                self.blobs.put(key, previous, sha256=existing.sha256, overwrite=True)
+            self._put_back(key, previous)
             raise
         if result.outcome is AddOutcome.EXISTS:
             # Another writer indexed this instance between our checks.
             assert result.existing is not None
             if result.existing.sha256 == rec.sha256:
                 return _ok(rec, StoreStatus.ALREADY_STORED)
+            self._put_back(key, previous)
             return self._duplicate(rec)
         status = (
             StoreStatus.REPLACED if result.outcome is AddOutcome.REPLACED else (StoreStatus.STORED)
         )
         return _ok(rec, status)
+
+    def _put_back(self, key: str, previous: bytes | None) -> None:
+        if previous is not None:
+            sha256 = hashlib.sha256(previous).hexdigest()
+            self.blobs.put(key, previous, sha256=sha256, overwrite=True)
 
     def _on_existing(
         self, rec: InstanceRecord, existing: InstanceRecord | None, key: str

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from cloudpacs.dicom.parse import parse_instance
 from cloudpacs.keys import instance_key
 from cloudpacs.model import AddResult, IndexEntry, InstanceRecord
 from cloudpacs.runtime import Services
@@ -226,3 +227,39 @@ def test_a_failed_replace_leaves_the_stored_object_and_its_entry(
     assert services.blobs.get(key) == original
     info = services.blobs.head(key)
     assert info is not None and info.sha256 == before.sha256
+
+
+class RacingIndex:
+    """The real index, where another writer indexes ``entry`` just before our own write."""
+
+    def __init__(self, index: Any, entry: IndexEntry) -> None:
+        self._index = index
+        self._entry = entry
+
+    def add_instance(self, entry: IndexEntry, *, replace: bool) -> AddResult:
+        self._index.add_instance(self._entry, replace=False)
+        return self._index.add_instance(entry, replace=replace)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._index, name)
+
+
+def test_two_writers_of_different_objects_leave_one_consistent_instance(
+    services: Services,
+) -> None:
+    """Two requests store different objects under the same UIDs at the same time. The first
+    has written its object but not yet indexed it when the second finds that object; the
+    first then indexes it. Whoever loses, the stored object must be the one the index entry
+    describes (DESIGN.md §6), and the first writer's object must not be lost."""
+    study, series, sop = uids()
+    first = instance(study, series, sop, InstanceNumber=1)
+    second = instance(study, series, sop, InstanceNumber=2)
+    key = instance_key(study, series, sop)
+    first_entry = parse_instance(first).entry
+    services.blobs.put(key, first, sha256=first_entry.instance.sha256, overwrite=False)
+    services.ingest.index = RacingIndex(services.index, first_entry)  # type: ignore[assignment]
+    outcome = services.ingest.store(second)
+    assert outcome.status is StoreStatus.FAILED and outcome.failure_reason == 0x0111
+    rec = indexed(services, study, series, sop)
+    assert rec.sha256 == first_entry.instance.sha256
+    assert services.blobs.get(key) == first
