@@ -12,13 +12,17 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cloudpacs.adapters.local.inbox_worker import InboxWorker
+from cloudpacs.large_objects import attach_large_objects
 from cloudpacs.model import InstanceRecord
 from cloudpacs.ports import AuditReader, AuditSink, BlobStore, EventSink, Index
 from cloudpacs.security.events import InstanceEvent, InstanceEventType, NullEventSink
 from cloudpacs.services.delete import DeleteService
 from cloudpacs.services.ingest import IngestService, StoreStatus
+from cloudpacs.services.large_responses import LargeResponses
 from cloudpacs.services.query import QueryService
 from cloudpacs.services.retrieve import RetrieveService
+from cloudpacs.services.uploads import UploadService
 from cloudpacs.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,6 +41,12 @@ class Services:
     audit_reader: AuditReader | None
     """Where ``GET /audit`` reads from; None when the trail is read elsewhere (CloudWatch)."""
     events: EventSink
+    uploads: UploadService | None = None
+    """Large uploads through the inbox (``large_objects``); None where not configured."""
+    large_responses: LargeResponses | None = None
+    """Redirects for WADO responses over the inline limit; None: everything streams."""
+    inbox_worker: InboxWorker | None = None
+    """The embedded server's in-process ingest of uploads."""
 
 
 def build_backend(settings: Settings) -> tuple[Index, BlobStore]:
@@ -93,7 +103,7 @@ def build_services(
     index, blobs = backend if backend is not None else build_backend(settings)
     sink, reader = audit if audit is not None else build_audit(settings)
     events = events if events is not None else build_events(settings)
-    return Services(
+    services = Services(
         settings=settings,
         index=index,
         blobs=blobs,
@@ -110,6 +120,8 @@ def build_services(
         audit_reader=reader,
         events=events,
     )
+    attach_large_objects(services)
+    return services
 
 
 def publish_stored(events: EventSink) -> Callable[[InstanceRecord, StoreStatus], None]:

@@ -73,9 +73,23 @@ class Settings(BaseSettings):
     bucket_name: str | None = None
     inbox_bucket_name: str | None = None
     aws_region: str | None = Field(default=None, validation_alias="AWS_REGION")
-    inline_response_bytes: int = Field(5 * MiB, gt=0)
-    """Largest WADO body answered inline in Lambda; larger ones are redirected or streamed."""
+    inline_response_bytes: int = Field(4 * MiB, gt=0)
+    """Largest WADO body answered inline in Lambda; larger ones are redirected to S3
+    (docs/decisions/0001-large-wado-responses.md). Lambda's 6 MB response limit applies to the
+    base64-encoded body, 4/3 of the bytes, so binary bodies must stay under 4.5 MiB."""
     presign_expiry_seconds: int = Field(300, gt=0, le=3600)
+
+    # Large uploads through the inbox (DESIGN.md §5, docs/uploads.md)
+    max_upload_bytes: int = Field(2048 * MiB, gt=0)
+    """Largest object (or multipart/related body) accepted through ``POST /uploads``; ingest
+    holds an upload in memory, so the ingest function's memory must be about twice this."""
+    upload_part_bytes: int = Field(64 * MiB, ge=5 * MiB, le=5120 * MiB)
+    """Uploads larger than this are split into presigned multipart parts of this size."""
+    upload_expiry_days: int = Field(7, ge=1, le=365)
+    """How long an upload's status stays readable after it is created."""
+    ingest_max_receives: int = Field(3, ge=1)
+    """Deliveries of an inbox message before SQS moves it to the dead-letter queue; the last
+    failed attempt records the failure in the upload's status."""
 
     # Access control and audit (DESIGN.md §7, docs/auth.md)
     auth: AuthMode = "none"

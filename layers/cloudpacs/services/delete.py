@@ -12,6 +12,7 @@ from cloudpacs.errors import NotFound
 from cloudpacs.keys import instance_key, series_metadata_key
 from cloudpacs.model import InstanceRecord
 from cloudpacs.ports import BlobStore, Index
+from cloudpacs.services.large_responses import responses_prefix
 from cloudpacs.uids import check_uid
 
 DeletedHook = Callable[[InstanceRecord], None]
@@ -42,6 +43,10 @@ class DeleteService:
         for study_uid, series_uid in {(r.study_uid, r.series_uid) for r in removed}:
             if self.index.series_partition(study_uid, series_uid) is None:
                 self.blobs.delete(series_metadata_key(study_uid, series_uid))
+        # Assembled WADO responses of the study (services.large_responses) held what was
+        # deleted: they go too, rather than waiting for their expiry.
+        for key in list(self.blobs.list_keys(responses_prefix(study))):
+            self.blobs.delete(key)
         for rec in removed:
             for hook in self.on_deleted:
                 hook(rec)

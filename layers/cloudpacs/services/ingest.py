@@ -77,6 +77,7 @@ class StoreOutcome:
 
 
 StoredHook = Callable[[InstanceRecord, StoreStatus], None]
+FailedHook = Callable[[StoreOutcome], None]
 
 
 class IngestService:
@@ -87,6 +88,7 @@ class IngestService:
         *,
         duplicate_policy: DuplicatePolicy = "reject",
         on_stored: list[StoredHook] | None = None,
+        on_failed: list[FailedHook] | None = None,
         workers: int = 4,
     ) -> None:
         self.workers = workers
@@ -94,6 +96,8 @@ class IngestService:
         self.blobs = blobs
         self.duplicate_policy = duplicate_policy
         self.on_stored = on_stored if on_stored is not None else []
+        self.on_failed = on_failed if on_failed is not None else []
+        """Called with each object that was refused or could not be stored (metrics)."""
 
     def store_many(
         self, objects: list[bytes], *, expected_study: str | None = None
@@ -110,6 +114,13 @@ class IngestService:
 
     def store(self, data: bytes, *, expected_study: str | None = None) -> StoreOutcome:
         """Validate, store and index one Part-10 object; never raises for bad input."""
+        outcome = self._store(data, expected_study)
+        if not outcome.ok:
+            for hook in self.on_failed:
+                hook(outcome)
+        return outcome
+
+    def _store(self, data: bytes, expected_study: str | None) -> StoreOutcome:
         try:
             parsed = parse_instance(data)
         except InvalidDicom as exc:

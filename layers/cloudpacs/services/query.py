@@ -8,7 +8,7 @@ by number, instances by number), paged with ``limit``/``offset``, and capped by 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -109,10 +109,21 @@ def study_sort_key(study: StudyRecord) -> tuple[str, str, str]:
     return (_text(study.attrs, STUDY_DATE), _text(study.attrs, STUDY_TIME), study.study_uid)
 
 
+SearchedHook = Callable[[Query, "QueryResult"], None]
+
+
 class QueryService:
-    def __init__(self, index: Index, *, max_results: int = 1000) -> None:
+    def __init__(
+        self,
+        index: Index,
+        *,
+        max_results: int = 1000,
+        on_searched: list[SearchedHook] | None = None,
+    ) -> None:
         self.index = index
         self.max_results = max_results
+        self.on_searched = on_searched if on_searched is not None else []
+        """Called with each answered query and its result (metrics)."""
 
     def search(self, query: Query) -> QueryResult:
         supported = supported_tags(query.level)
@@ -124,7 +135,10 @@ class QueryService:
         page = list(islice(rows, query.offset, query.offset + limit + 1))
         capped = len(page) > limit and (query.limit is None or query.limit > limit)
         items = [self._project(query, view, uids) for view, uids in page[:limit]]
-        return QueryResult(items=items, truncated=capped, ignored_keys=ignored)
+        result = QueryResult(items=items, truncated=capped, ignored_keys=ignored)
+        for hook in self.on_searched:
+            hook(query, result)
+        return result
 
     # -- candidates and matching ------------------------------------------------------
     def _rows(self, q: Query) -> Iterator[tuple[JsonDataset, tuple[str, ...]]]:

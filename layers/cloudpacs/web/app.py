@@ -14,13 +14,15 @@ from cloudpacs import __version__
 from cloudpacs.runtime import Services
 from cloudpacs.web.errors import install_error_handlers
 from cloudpacs.web.metrics import HttpMetrics
-from cloudpacs.web.routes import delete, ops, qido, stow, wado
+from cloudpacs.web.routes import delete, ops, qido, stow, uploads, wado
 
 DICOMWEB_ROUTERS: dict[str, APIRouter] = {
     "qido": qido.router,
     "wado": wado.router,
     "stow": stow.router,
     "delete": delete.router,
+    "uploads": uploads.router,
+    "inbox": uploads.inbox_router,
 }
 ALL_ROUTES = (*DICOMWEB_ROUTERS, "ops")
 

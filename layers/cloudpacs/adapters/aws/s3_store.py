@@ -13,6 +13,8 @@
   the object and ``b""`` from beyond it (S3 answers 416 there).
 - ``presigned_get_url`` signs with the client's credentials; the URL is valid for
   ``expires_in`` seconds or until those (possibly temporary) credentials expire.
+- ``put_stream`` writes an object assembled on the fly (the WADO responses too large to
+  answer inline, ``services.large_responses``), as a multipart upload when it is large.
 - ``head`` returns ``sha256=None`` for objects without a whole-object SHA-256 (e.g. a
   multipart upload, whose checksum is a checksum of part checksums).
 """
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -38,6 +40,8 @@ SIGV4 = Config(signature_version="s3v4")
 """Presigned URLs must be SigV4: objects encrypted with a KMS key refuse older signatures.
 A client handed to ``S3BlobStore`` should be configured the same way."""
 CONFLICT_RETRIES = 5
+STREAM_PART = 16 << 20
+"""Part size of ``put_stream`` (S3 parts are at least 5 MiB, except the last)."""
 
 
 def _code(exc: ClientError) -> str:
@@ -146,12 +150,59 @@ class S3BlobStore:
             for entry in page.get("Contents", []):
                 yield entry["Key"].removeprefix(self.prefix)
 
-    def presigned_get_url(self, key: str, expires_in: int) -> str | None:
-        return self.client.generate_presigned_url(
-            "get_object",
-            Params={"Bucket": self.bucket, "Key": self._key(key)},
-            ExpiresIn=expires_in,
+    def presigned_get_url(
+        self, key: str, expires_in: int, *, content_type: str | None = None
+    ) -> str | None:
+        """``content_type``: the ``Content-Type`` S3 answers with (``response-content-type``)."""
+        params = {"Bucket": self.bucket, "Key": self._key(key)}
+        if content_type is not None:
+            params["ResponseContentType"] = content_type
+        return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
+
+    def put_stream(self, key: str, chunks: Iterable[bytes], part_bytes: int = STREAM_PART) -> None:
+        """Write an object of unknown length from ``chunks``: one PUT when it fits in one part,
+        else a multipart upload (aborted if anything fails, so no parts are left behind)."""
+        buffer = bytearray()
+        iterator = iter(chunks)
+        for chunk in iterator:
+            buffer += chunk
+            if len(buffer) >= part_bytes:
+                break
+        else:
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=bytes(buffer))
+            return
+        upload = self.client.create_multipart_upload(Bucket=self.bucket, Key=self._key(key))
+        upload_id = upload["UploadId"]
+        parts: list[dict[str, Any]] = []
+        try:
+            for chunk in iterator:
+                buffer += chunk
+                while len(buffer) >= part_bytes:
+                    parts.append(self._part(key, upload_id, len(parts) + 1, buffer[:part_bytes]))
+                    del buffer[:part_bytes]
+            if buffer or not parts:
+                parts.append(self._part(key, upload_id, len(parts) + 1, buffer))
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=self._key(key),
+                UploadId=upload_id,
+                MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
+            )
+        except BaseException:
+            self.client.abort_multipart_upload(
+                Bucket=self.bucket, Key=self._key(key), UploadId=upload_id
+            )
+            raise
+
+    def _part(self, key: str, upload_id: str, number: int, data: bytearray) -> dict[str, Any]:
+        response = self.client.upload_part(
+            Bucket=self.bucket,
+            Key=self._key(key),
+            UploadId=upload_id,
+            PartNumber=number,
+            Body=bytes(data),
         )
+        return {"PartNumber": number, "ETag": response["ETag"]}
 
 
 def _stream(body: Any, chunk_size: int) -> Iterator[bytes]:

@@ -14,8 +14,7 @@ from fastapi.responses import Response
 
 from cloudpacs.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from cloudpacs.multipart import MultipartParser, Part, boundary_of
-from cloudpacs.runtime import Services
-from cloudpacs.services.ingest import CANNOT_UNDERSTAND, StoreOutcome, StoreStatus
+from cloudpacs.services.stow_parts import store_parts
 from cloudpacs.services.stow_response import stow_response
 from cloudpacs.uids import check_uid
 from cloudpacs.web.deps import base_url, services
@@ -59,32 +58,12 @@ async def read_parts(request: Request, limit: int) -> list[Part]:
     return parts
 
 
-def store_parts(svc: Services, parts: list[Part], study: str | None) -> list[StoreOutcome]:
-    """Store the DICOM parts concurrently; other parts fail alone. Outcomes in part order."""
-    outcomes: list[StoreOutcome | None] = [None] * len(parts)
-    dicom_parts: list[int] = []
-    for i, part in enumerate(parts):
-        media = part.content_type.split(";", 1)[0].strip().lower()
-        if media in ("", DICOM):
-            dicom_parts.append(i)
-        else:
-            outcomes[i] = StoreOutcome(
-                StoreStatus.FAILED,
-                failure_reason=CANNOT_UNDERSTAND,
-                message=f"part of type {media!r} is not {DICOM}",
-            )
-    stored = svc.ingest.store_many([parts[i].body for i in dicom_parts], expected_study=study)
-    for i, outcome in zip(dicom_parts, stored, strict=True):
-        outcomes[i] = outcome
-    return [o for o in outcomes if o is not None]
-
-
 async def _store(request: Request, study: str | None) -> Response:
     if study is not None:
         check_uid(study, "StudyInstanceUID")
     svc = services(request)
     parts = await read_parts(request, svc.settings.max_request_bytes)
-    outcomes = await run_in_threadpool(store_parts, svc, parts, study)
+    outcomes = await run_in_threadpool(store_parts, svc.ingest, parts, study)
     status, body = stow_response(outcomes)
     return dicom_json(body, base_url(request), status=status)
 

@@ -2,7 +2,9 @@
 
 Instances are streamed as stored (``transfer-syntax=*`` or no transfer-syntax parameter)
 or re-encoded in Explicit VR Little Endian when a client asks for it explicitly and the
-pixel data can be decoded; anything else is 406.
+pixel data can be decoded; anything else is 406. Where responses have a size limit (Lambda),
+instances over it are answered with a 303 redirect to a presigned URL
+(``services.large_responses``, docs/decisions/0001-large-wado-responses.md).
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydicom.uid import ExplicitVRLittleEndian
 
 from cloudpacs.dicom import transcode
 from cloudpacs.errors import NotAcceptable
 from cloudpacs.model import InstanceRecord
 from cloudpacs.multipart import CRLF, closing, new_boundary, part_header
+from cloudpacs.services.large_responses import LargeResponses
 from cloudpacs.services.retrieve import Frame, RetrieveService, parse_frame_list
 from cloudpacs.web.accept import Acceptable, choose
 from cloudpacs.web.deps import base_url, services
@@ -87,9 +90,13 @@ async def _instance_stream(
 async def _retrieve(
     request: Request, study: str, series: str | None = None, sop: str | None = None
 ) -> Response:
-    retrieve = services(request).retrieve
+    svc = services(request)
+    retrieve = svc.retrieve
     records = await run_in_threadpool(retrieve.instances, study, series, sop)
     plan = _plan(request.headers.get("accept"), records, single_allowed=sop is not None)
+    large = svc.large_responses
+    if large is not None and large.too_large(records):
+        return await _redirect(large, records, plan)
     if not plan.multipart:
         rec = records[0]
         if plan.transfer_syntax is None:
@@ -103,6 +110,22 @@ async def _retrieve(
     boundary = new_boundary()
     body = _instance_stream(retrieve, records, plan.transfer_syntax, boundary)
     return streamed_multipart(DICOM, body, boundary)
+
+
+async def _redirect(
+    large: LargeResponses, records: list[InstanceRecord], plan: InstancePlan
+) -> Response:
+    """303 to a presigned URL of the body (decision 0001): too large to answer inline."""
+    if plan.multipart:
+        url = await run_in_threadpool(large.multipart_url, records, plan.transfer_syntax)
+    elif plan.transfer_syntax is None:
+        url = await run_in_threadpool(large.instance_url, records[0])
+    else:
+        raise NotAcceptable(
+            "this instance is too large to re-encode into a single-part response; "
+            'ask for multipart/related; type="application/dicom"'
+        )
+    return RedirectResponse(url, status_code=303)
 
 
 @router.get("/studies/{study}")

@@ -1,0 +1,32 @@
+"""The parts of a STOW-RS body (PS3.18 §10.5.1): the DICOM parts are stored, the others fail.
+
+One function for every way a multipart/related body arrives: ``POST /studies`` and a body
+uploaded through the inbox (``services.uploads``).
+"""
+
+from __future__ import annotations
+
+from cloudpacs.multipart import Part
+from cloudpacs.services.ingest import CANNOT_UNDERSTAND, IngestService, StoreOutcome, StoreStatus
+
+DICOM = "application/dicom"
+
+
+def store_parts(ingest: IngestService, parts: list[Part], study: str | None) -> list[StoreOutcome]:
+    """Store the DICOM parts concurrently; other parts fail alone. Outcomes in part order."""
+    outcomes: list[StoreOutcome | None] = [None] * len(parts)
+    dicom_parts: list[int] = []
+    for i, part in enumerate(parts):
+        media = part.content_type.split(";", 1)[0].strip().lower()
+        if media in ("", DICOM):
+            dicom_parts.append(i)
+        else:
+            outcomes[i] = StoreOutcome(
+                StoreStatus.FAILED,
+                failure_reason=CANNOT_UNDERSTAND,
+                message=f"part of type {media!r} is not {DICOM}",
+            )
+    stored = ingest.store_many([parts[i].body for i in dicom_parts], expected_study=study)
+    for i, outcome in zip(dicom_parts, stored, strict=True):
+        outcomes[i] = outcome
+    return [o for o in outcomes if o is not None]
