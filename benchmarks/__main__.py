@@ -33,8 +33,7 @@ def make_study(n: int = 200) -> tuple[str, str, list[str], list[bytes]]:
 
     study_uid, series_uid = generate_uid(), generate_uid()
     objects = [ct_instance(study_uid, series_uid, i + 1) for i in range(n)]
-    sops = [pydicom.dcmread(io.BytesIO(o), stop_before_pixels=True).SOPInstanceUID
-            for o in objects]
+    sops = [pydicom.dcmread(io.BytesIO(o), stop_before_pixels=True).SOPInstanceUID for o in objects]
     return study_uid, series_uid, sops, objects
 
 
@@ -47,8 +46,12 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "system": platform.platform()}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "system": platform.platform(),
+    }
 
 
 def main() -> int:

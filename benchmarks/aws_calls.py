@@ -47,12 +47,15 @@ def run_aws_calls(instances: int = 20) -> dict[str, Any]:
         counter = CallCounter()
         for client in (dynamo, s3):
             client.meta.events.register("before-call.*.*", counter)
-        settings = load_settings(backend="aws", table_name="cloudpacs-bench",
-                                 bucket_name="cloudpacs-bench")
+        settings = load_settings(
+            backend="aws", table_name="cloudpacs-bench", bucket_name="cloudpacs-bench"
+        )
         services = build_services(
             settings,
-            backend=(DynamoIndex("cloudpacs-bench", client=dynamo),
-                     S3BlobStore("cloudpacs-bench", client=s3)),
+            backend=(
+                DynamoIndex("cloudpacs-bench", client=dynamo),
+                S3BlobStore("cloudpacs-bench", client=s3),
+            ),
         )
         study_uid, objects = ct_study(instances, rows=64, columns=64)
         counter.take()
@@ -72,11 +75,16 @@ def run_aws_calls(instances: int = 20) -> dict[str, Any]:
             "s3_put_per_instance": stored["s3:PutObject"] / instances,
             "dynamodb_write_requests_per_instance": writes / instances,
             "dynamodb_reads_per_instance_store": sum(
-                n for k, n in stored.items() if k.startswith("dynamodb:")
-                and k.split(":")[1] not in DYNAMO_WRITES) / instances,
+                n
+                for k, n in stored.items()
+                if k.startswith("dynamodb:") and k.split(":")[1] not in DYNAMO_WRITES
+            )
+            / instances,
             "study_scoped_search": dict(search),
             "study_metadata_first_load": dict(metadata_first),
             "study_metadata_warm": dict(metadata_warm),
             "studies_by_patient_id": dict(by_patient),
-            "scans": sum(n for k, n in (stored + search + by_patient).items() if k.endswith(":Scan")),
+            "scans": sum(
+                n for k, n in (stored + search + by_patient).items() if k.endswith(":Scan")
+            ),
         }

@@ -29,8 +29,9 @@ def _median_ms(fn: Callable[[], object], runs: int) -> float:
     return statistics.median(samples) * 1000
 
 
-def run_dicomweb(root: str, study_uid: str, series_uid: str, sops: list[str],
-                 objects: list[bytes]) -> dict[str, Any]:
+def run_dicomweb(
+    root: str, study_uid: str, series_uid: str, sops: list[str], objects: list[bytes]
+) -> dict[str, Any]:
     results: dict[str, Any] = {}
     with httpx.Client(base_url=root, timeout=120) as http:
         start = time.perf_counter()
@@ -75,8 +76,9 @@ def run_dicomweb(root: str, study_uid: str, series_uid: str, sops: list[str],
         for _ in range(5):
             start = time.perf_counter()
             total = 0
-            with http.stream("GET", f"/studies/{study_uid}",
-                             headers={"Accept": DICOM_MULTIPART}) as r:
+            with http.stream(
+                "GET", f"/studies/{study_uid}", headers={"Accept": DICOM_MULTIPART}
+            ) as r:
                 r.raise_for_status()
                 for chunk in r.iter_raw(1 << 20):
                     total += len(chunk)

@@ -35,8 +35,12 @@ def _fill(index: SqliteIndex, template: IndexEntry, start: int, stop: int) -> No
         study_attrs["00100020"] = {"vr": "LO", "Value": [f"PID-{study_no:06d}"]}
         study_attrs["0020000D"] = {"vr": "UI", "Value": [study_uid]}
         for _ in range(INSTANCES_PER_STUDY):
-            rec = replace(template.instance, study_uid=study_uid, series_uid=series_uid,
-                          sop_uid=generate_uid())
+            rec = replace(
+                template.instance,
+                study_uid=study_uid,
+                series_uid=series_uid,
+                sop_uid=generate_uid(),
+            )
             index.add_instance(
                 IndexEntry(study_attrs, template.series_attrs, rec, template.modality),
                 replace=False,
@@ -55,8 +59,9 @@ def _latency_ms(query: QueryService, patient_id: str) -> float:
 
 
 def run_index_scale(total: int = 100_000) -> dict[str, Any]:
-    data = ct_instance(generate_uid(), generate_uid(), 1, rows=8, columns=8,
-                       patient=Patient(patient_id="template"))
+    data = ct_instance(
+        generate_uid(), generate_uid(), 1, rows=8, columns=8, patient=Patient(patient_id="template")
+    )
     template = parse_instance(data).entry
     with tempfile.TemporaryDirectory() as tmp:
         index = SqliteIndex(Path(tmp) / "index.sqlite3", fsync=False)

@@ -30,8 +30,15 @@ def cloudpacs_server(**env: str) -> Iterator[str]:
             **{f"CLOUDPACS_{k.upper()}": v for k, v in env.items()},
         }
         process = subprocess.Popen(
-            [sys.executable, "-m", "cloudpacs.cli", "serve", "--log-level", "warning",
-             "--no-access-log"],
+            [
+                sys.executable,
+                "-m",
+                "cloudpacs.cli",
+                "serve",
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
             env=environment,
         )
         try:

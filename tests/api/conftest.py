@@ -5,9 +5,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cloudpacs.runtime import Services
 from dicomweb_client.api import DICOMwebClient
 
+from cloudpacs.runtime import Services
 from tests.support.server import live_server
 
 

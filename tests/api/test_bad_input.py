@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pydicom
 import pytest
-from cloudpacs.runtime import Services
 
+from cloudpacs.runtime import Services
 from tests.support.multipart_body import stow_body
 from tests.support.server import live_server
 from tests.support.synthetic import ct_study

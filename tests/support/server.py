@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+
 from cloudpacs.runtime import Services, build_services
 from cloudpacs.settings import load_settings
 from cloudpacs.web.app import create_app

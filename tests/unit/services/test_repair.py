@@ -18,15 +18,17 @@ def test_sweep_indexes_unindexed_objects_and_drops_dangling_entries(tmp_path: Pa
     stored, unindexed, lost = (parse_instance(o) for o in objects)
     assert services.ingest.store(stored.data).ok
     # a crash after the object was written but before it was indexed
-    key = instance_key(unindexed.record.study_uid, unindexed.record.series_uid,
-                       unindexed.record.sop_uid)
+    key = instance_key(
+        unindexed.record.study_uid, unindexed.record.series_uid, unindexed.record.sop_uid
+    )
     services.blobs.put(key, unindexed.data, sha256=unindexed.record.sha256, overwrite=False)
     # an index entry whose object is gone
     assert services.ingest.store(lost.data).ok
     lost_key = instance_key(lost.record.study_uid, lost.record.series_uid, lost.record.sop_uid)
     services.blobs.delete(lost_key)
-    services.blobs.put("studies/1.2/series/3.4/instances/5.6.dcm", b"junk", sha256="0",
-                       overwrite=False)
+    services.blobs.put(
+        "studies/1.2/series/3.4/instances/5.6.dcm", b"junk", sha256="0", overwrite=False
+    )
 
     repair = RepairService(services.index, services.blobs)
     dry = repair.sweep(fix=False)
