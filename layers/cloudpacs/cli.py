@@ -11,8 +11,13 @@ import ipaddress
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cloudpacs.settings import SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from cloudpacs.runtime import Services
+    from dimse_bridge.server import DimseServer
 
 log = logging.getLogger("cloudpacs")
 
@@ -52,7 +57,9 @@ def serve(args: argparse.Namespace) -> int:
         )
         return 2
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    app = create_app(build_services(settings))
+    services = build_services(settings)
+    app = create_app(services)
+    bridge = start_dimse(args, services)
     log.info(
         "DICOMweb at http://%s:%d%s, data in %s",
         settings.host,
@@ -67,7 +74,36 @@ def serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         access_log=args.access_log,
     )
+    if bridge is not None:
+        bridge.stop()
     return 0
+
+
+def add_dimse_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("DIMSE bridge (dimse_bridge/settings.py)")
+    group.add_argument(
+        "--dimse",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also run the DIMSE bridge on the same data (default: on)",
+    )
+    group.add_argument("--dimse-port", type=int, help="DICOM port (default 11112)")
+
+
+def start_dimse(args: argparse.Namespace, services: Services) -> DimseServer | None:
+    """The DIMSE bridge as a thread of this server, on the same services; None if not run."""
+    if not args.dimse:
+        return None
+    try:
+        from dimse_bridge.server import start_in_background
+    except ImportError:
+        log.warning("pynetdicom is not installed: the DIMSE bridge is not started")
+        return None
+    try:
+        return start_in_background(services, services.settings, port=args.dimse_port)
+    except (OSError, SettingsError) as exc:
+        log.error("the DIMSE bridge is not started: %s", exc)
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     p_serve.add_argument("--data-dir", help="data folder (default ./.cloudpacs-data)")
     p_serve.add_argument("--log-level", default="info")
     p_serve.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True)
+    add_dimse_arguments(p_serve)
     p_serve.set_defaults(func=serve)
     args = parser.parse_args(argv)
     logging.basicConfig(
