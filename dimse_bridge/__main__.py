@@ -15,7 +15,6 @@ from typing import Any
 
 from cloudpacs.runtime import build_services
 from cloudpacs.settings import SettingsError, load_settings
-
 from dimse_bridge.server import start
 from dimse_bridge.settings import load_dimse_settings
 

@@ -32,12 +32,12 @@ import uuid
 import weakref
 from dataclasses import dataclass
 
+from pynetdicom.association import Association
+
 from cloudpacs.runtime import Services
 from cloudpacs.security.audit import AuditEvent, AuditSink, AuditUids, EntryPoint, Outcome
 from cloudpacs.security.identity import Identity
 from cloudpacs.security.permissions import Action, Decision, authorize
-from pynetdicom.association import Association
-
 from dimse_bridge.settings import DimseSettings
 
 NOT_AUTHORIZED = 0x0124

@@ -19,10 +19,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import Enum
 
-from cloudpacs.model import InstanceRecord
 from pydicom.uid import AllTransferSyntaxes, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom import AllStoragePresentationContexts, build_context
 from pynetdicom.presentation import PresentationContext
+
+from cloudpacs.model import InstanceRecord
 
 VERIFICATION = "1.2.840.10008.1.1"
 PATIENT_ROOT_FIND = "1.2.840.10008.5.1.4.1.2.1.1"

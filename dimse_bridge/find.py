@@ -23,13 +23,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from cloudpacs.dicom import attributes as A
-from cloudpacs.dicom.attributes import Level
-from cloudpacs.errors import BadRequest
-from cloudpacs.model import JsonDataset
-from cloudpacs.services.matching import MatchKey
-from cloudpacs.services.query import QueryService
-from cloudpacs.services.query_model import Query, check_match_value
 from pydicom.datadict import dictionary_VR
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
@@ -37,6 +30,13 @@ from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 from pydicom.tag import Tag
 
+from cloudpacs.dicom import attributes as A
+from cloudpacs.dicom.attributes import Level
+from cloudpacs.errors import BadRequest
+from cloudpacs.model import JsonDataset
+from cloudpacs.services.matching import MatchKey
+from cloudpacs.services.query import QueryService
+from cloudpacs.services.query_model import Query, check_match_value
 from dimse_bridge.contexts import Model
 
 PATIENT = "PATIENT"

@@ -22,11 +22,6 @@ import socket
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
-from cloudpacs.model import InstanceRecord
-from cloudpacs.security.audit import AuditUids, Outcome
-from cloudpacs.security.permissions import Action
-from cloudpacs.services.ingest import StoreOutcome, StoreStatus
-from cloudpacs.uids import is_valid_uid
 from pydicom.dataset import Dataset
 from pynetdicom import build_context, evt
 from pynetdicom.dimse_primitives import C_STORE
@@ -34,6 +29,11 @@ from pynetdicom.dsutils import encode_file_meta
 from pynetdicom.events import Event, EventHandlerType, EventType
 from pynetdicom.presentation import PresentationContext
 
+from cloudpacs.model import InstanceRecord
+from cloudpacs.security.audit import AuditUids, Outcome
+from cloudpacs.security.permissions import Action
+from cloudpacs.services.ingest import StoreOutcome, StoreStatus
+from cloudpacs.uids import is_valid_uid
 from dimse_bridge.bridge import NOT_AUTHORIZED, OUT_OF_RESOURCES, Bridge, Session
 from dimse_bridge.contexts import QR_MODELS, VERIFICATION, Model, move_contexts
 from dimse_bridge.find import BadIdentifier, find, parse_identifier

@@ -20,6 +20,12 @@ import io
 import logging
 from collections.abc import Iterable
 
+from pydicom import dcmread
+from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
+from pydicom.uid import ExplicitVRLittleEndian
+from pynetdicom.presentation import PresentationContext
+
 from cloudpacs.dicom.attributes import Level
 from cloudpacs.dicom.transcode import UNCOMPRESSED
 from cloudpacs.errors import CloudPacsError, NotFound
@@ -28,12 +34,6 @@ from cloudpacs.runtime import Services
 from cloudpacs.services.matching import MatchKey, has_wildcard, uid_list
 from cloudpacs.services.query_model import Query
 from cloudpacs.uids import is_valid_uid
-from pydicom import dcmread
-from pydicom.dataset import Dataset
-from pydicom.multival import MultiValue
-from pydicom.uid import ExplicitVRLittleEndian
-from pynetdicom.presentation import PresentationContext
-
 from dimse_bridge.contexts import Model
 from dimse_bridge.find import PATIENT, BadIdentifier, query_level
 

@@ -19,12 +19,12 @@ import time
 from types import FrameType
 from typing import Any
 
-from cloudpacs.runtime import Services
-from cloudpacs.security.audit import AuditEvent, AuditSink, EntryPoint, Outcome
-from cloudpacs.settings import Settings
 from pynetdicom import AE
 from pynetdicom.association import Association
 
+from cloudpacs.runtime import Services
+from cloudpacs.security.audit import AuditEvent, AuditSink, EntryPoint, Outcome
+from cloudpacs.settings import Settings
 from dimse_bridge import contexts, handlers, tls
 from dimse_bridge.bridge import NOT_AUTHORIZED, Bridge
 from dimse_bridge.settings import DimseSettings, load_dimse_settings
@@ -119,6 +119,9 @@ def start(
     """
     dimse = dimse or load_dimse_settings()
     sink = audit or services.audit
+    pynetdicom_log = logging.getLogger("pynetdicom")
+    if pynetdicom_log.level == logging.NOTSET:
+        pynetdicom_log.setLevel(logging.WARNING)  # one INFO line per PDU otherwise
     bridge = Bridge(services, dimse, sink, client_tls=tls.client_context(dimse))
     ae = build_ae(dimse)
     server = ae.make_server(

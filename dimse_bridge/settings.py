@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from cloudpacs.security.ae_roles import AeRoleMap
-from cloudpacs.settings import SettingsError
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from cloudpacs.security.ae_roles import AeRoleMap
+from cloudpacs.settings import SettingsError
 
 LOCAL_AE_ROLES: dict[str, str | list[str]] = {"*": "admin"}
 """The whitelist used when none is configured and the bridge listens on loopback only."""

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cloudpacs.runtime import Services, build_services
-from cloudpacs.settings import Settings, load_settings
 from pydicom.dataset import Dataset
 from pynetdicom.transport import ThreadedAssociationServer
 
+from cloudpacs.runtime import Services, build_services
+from cloudpacs.settings import Settings, load_settings
 from dimse_bridge.server import DimseServer, start
 from dimse_bridge.settings import load_dimse_settings
 
@@ -85,8 +85,9 @@ class Bridge:
 
     def web(self) -> Any:
         """A DICOMweb client of the same services (auth none: a loopback client is admin)."""
-        from cloudpacs.web.app import create_app
         from fastapi.testclient import TestClient
+
+        from cloudpacs.web.app import create_app
 
         return TestClient(create_app(self.services), client=("127.0.0.1", 50000))
 

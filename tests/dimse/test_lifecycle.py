@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 
 import pytest
-from cloudpacs.settings import SettingsError
 from pydicom.uid import CTImageStorage, generate_uid
 from pynetdicom import AE
 
+from cloudpacs.settings import SettingsError
 from dimse_bridge.settings import load_dimse_settings
 from tests.dimse.factory import ct_instance
 from tests.dimse.harness import BRIDGE_AE, start_bridge
