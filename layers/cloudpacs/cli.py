@@ -1,40 +1,68 @@
 """``cloudpacs`` command line: ``cloudpacs serve`` runs the embedded server.
 
 Settings come from the typed settings model (environment and optional YAML file); the
-command-line options override them.
+command-line options override them. ``--auth oidc`` verifies bearer JWTs against the
+provider's JWKS; ``--auth none`` (the default) is refused unless bound to loopback, and warns
+at start (docs/auth.md).
 """
 
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cloudpacs.settings import SettingsError, load_settings
+from cloudpacs.settings import Settings, SettingsError, is_loopback, load_settings
 
 if TYPE_CHECKING:
     from cloudpacs.runtime import Services
     from dimse_bridge.server import DimseServer
 
 log = logging.getLogger("cloudpacs")
+_AUTH_OPTIONS = (
+    "auth",
+    "oidc_jwks_url",
+    "oidc_issuer",
+    "oidc_audience",
+    "oidc_client_id",
+    "oidc_roles_claim",
+)
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def auth_overrides(args: argparse.Namespace) -> dict[str, object]:
+    """The authentication settings given on the command line."""
+    return {name: getattr(args, name) for name in _AUTH_OPTIONS if getattr(args, name, None)}
+
+
+def check_auth(settings: Settings) -> str | None:
+    """Why the local server must not start with these settings (None: it may), and the
+    start-up warnings."""
+    if settings.auth == "apigateway":
+        return (
+            "auth 'apigateway' trusts API Gateway's authorizer, which the local server does "
+            "not have: use --auth oidc (or --auth none on loopback)"
+        )
+    if settings.auth == "none":
+        log.warning(
+            "authentication is OFF (--auth none): every local client acts as admin; "
+            "only loopback clients are served. Use --auth oidc for anything else."
+        )
+    elif not is_loopback(settings.host):
+        log.warning(
+            "serving on %s over plain HTTP: bearer tokens and patient data cross the network "
+            "unencrypted unless a TLS-terminating proxy is in front",
+            settings.host,
+        )
+    return None
 
 
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from cloudpacs.runtime import build_services
+    from cloudpacs.web.access_log import uvicorn_log_config
     from cloudpacs.web.app import create_app
 
     overrides: dict[str, object] = {}
@@ -44,28 +72,28 @@ def serve(args: argparse.Namespace) -> int:
         overrides["port"] = args.port
     if args.data_dir:
         overrides["data_dir"] = Path(args.data_dir)
+    overrides.update(auth_overrides(args))
     try:
         settings = load_settings(**overrides)
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
-    if not is_loopback(settings.host):
-        print(
-            f"refusing to listen on {settings.host}: without authentication the server "
-            "binds to loopback only (127.0.0.1 or ::1)",
-            file=sys.stderr,
-        )
+    refusal = check_auth(settings)
+    if refusal:
+        print(refusal, file=sys.stderr)
         return 2
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     services = build_services(settings)
     app = create_app(services)
     bridge = start_dimse(args, services)
     log.info(
-        "DICOMweb at http://%s:%d%s, data in %s",
+        "DICOMweb at http://%s:%d%s, data in %s, auth %s, audit trail in %s",
         settings.host,
         settings.port,
         settings.base_path,
         settings.data_dir.resolve(),
+        settings.auth,
+        settings.audit_file.resolve(),
     )
     uvicorn.run(
         app,
@@ -73,10 +101,32 @@ def serve(args: argparse.Namespace) -> int:
         port=settings.port,
         log_level=args.log_level,
         access_log=args.access_log,
+        log_config=uvicorn_log_config(),
     )
     if bridge is not None:
         bridge.stop()
     return 0
+
+
+def add_auth_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("authentication (docs/auth.md)")
+    group.add_argument(
+        "--auth",
+        choices=("none", "oidc"),
+        help="none: no authentication, loopback only (default); "
+        "oidc: bearer JWTs verified against --oidc-jwks-url",
+    )
+    group.add_argument("--oidc-jwks-url", help="the provider's JWKS URL (https)")
+    group.add_argument("--oidc-issuer", help="expected 'iss' of tokens")
+    group.add_argument("--oidc-audience", help="expected 'aud' (ID tokens)")
+    group.add_argument(
+        "--oidc-client-id", help="expected 'client_id' of tokens without 'aud' (access tokens)"
+    )
+    group.add_argument(
+        "--oidc-roles-claim",
+        help="claim holding the group names (default cognito:groups; realm_access.roles "
+        "for Keycloak)",
+    )
 
 
 def add_dimse_arguments(parser: argparse.ArgumentParser) -> None:
@@ -115,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     p_serve.add_argument("--data-dir", help="data folder (default ./.cloudpacs-data)")
     p_serve.add_argument("--log-level", default="info")
     p_serve.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True)
+    add_auth_arguments(p_serve)
     add_dimse_arguments(p_serve)
     p_serve.set_defaults(func=serve)
     args = parser.parse_args(argv)

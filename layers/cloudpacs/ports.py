@@ -2,6 +2,10 @@
 
 The embedded adapters (SQLite, local files) and the AWS adapters (DynamoDB, S3) implement
 the same contracts; ``tests/contract`` runs one suite against both.
+
+``AuditSink`` / ``AuditReader`` (JSON-lines file | CloudWatch Logs) and ``EventSink``
+(in-process hooks | EventBridge) are defined beside their event models in
+``cloudpacs.security`` and exported here, so every port is importable from one place.
 """
 
 from __future__ import annotations
@@ -19,6 +23,19 @@ from cloudpacs.model import (
     StudyPartition,
     StudyRecord,
 )
+from cloudpacs.security.audit import AuditReader, AuditSink
+from cloudpacs.security.events import EventSink
+
+__all__ = [
+    "AuditReader",
+    "AuditSink",
+    "BlobExists",
+    "BlobInfo",
+    "BlobNotFound",
+    "BlobStore",
+    "EventSink",
+    "Index",
+]
 
 
 class BlobExists(Exception):

@@ -23,6 +23,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import Context, copy_context
 from dataclasses import dataclass
 
 from cloudpacs.dicom.parse import ParsedInstance, parse_instance
@@ -109,8 +110,15 @@ class IngestService:
         """
         if len(objects) <= 1 or self.workers <= 1:
             return [self.store(o, expected_study=expected_study) for o in objects]
+        # Each worker runs in a copy of the caller's context, so hooks see the caller's
+        # context variables (the request's audit transaction, tracing, log correlation).
+        contexts = [copy_context() for _ in objects]
+
+        def store_in(context: Context, data: bytes) -> StoreOutcome:
+            return context.run(self.store, data, expected_study=expected_study)
+
         with ThreadPoolExecutor(max_workers=min(self.workers, len(objects))) as pool:
-            return list(pool.map(lambda o: self.store(o, expected_study=expected_study), objects))
+            return list(pool.map(store_in, contexts, objects))
 
     def store(self, data: bytes, *, expected_study: str | None = None) -> StoreOutcome:
         """Validate, store and index one Part-10 object; never raises for bad input."""
