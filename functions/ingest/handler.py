@@ -3,6 +3,7 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from cloudpacs.lambda_ingest import ingest_handler
 from cloudpacs.observability import logger, metrics, tracer
 

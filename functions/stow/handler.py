@@ -4,6 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from cloudpacs.observability import logger, metrics, tracer
 from cloudpacs.web.lambda_app import lambda_http_app
 

@@ -81,7 +81,9 @@ def ingest_handler() -> Handler:
 
 
 def sqs_batch_handler(uploads: UploadService, bucket: str) -> Handler:
-    processor = BatchProcessor(event_type=EventType.SQS)
+    # Answer with batchItemFailures even when every record failed (a batch of one, as the stack
+    # configures): SQS then redelivers just those, with no invocation error to alarm on.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
     def record_handler(record: SQSRecord) -> None:
         attempt = int(record.attributes.approximate_receive_count or 1)

@@ -16,17 +16,18 @@ import importlib
 import json
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+from moto import mock_aws
+
 from cloudpacs.adapters.aws.s3_store import SIGV4
 from cloudpacs.adapters.aws.table_schema import create_table_kwargs
 from cloudpacs.settings import settings_from_environment
-from moto import mock_aws
-
 from tests.support.lambda_events import REGION, LambdaContext
 
 STAGE = "test"
@@ -66,6 +67,7 @@ class AwsWorld:
     queue_url: str
     dlq_url: str
     queue_arn: str
+    log: CallLog
 
     def queue_depth(self, url: str) -> int:
         attrs = self.sqs.get_queue_attributes(
@@ -97,9 +99,54 @@ def environment(values: dict[str, str]) -> Iterator[None]:
         settings_from_environment.cache_clear()
 
 
+@dataclass
+class CallLog:
+    """Every AWS request made through the default session's clients: ``service:Operation``
+    and, for S3 GETs, whether they were ranged."""
+
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def attach(self, events: Any) -> None:
+        events.register("before-call", self._record)
+
+    def _record(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        self.calls.append((f"{model.service_model.service_name}:{model.name}", params))
+
+    def take(self) -> list[tuple[str, dict[str, Any]]]:
+        taken, self.calls = self.calls, []
+        return taken
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.take()]
+
+
+class _OneRequestAtATime:
+    """moto is not thread-safe; the services make AWS requests from worker threads (the
+    parts of one STOW request). Each request is made atomic, as it is on the real service;
+    concurrent writers still interleave between requests."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+
+    def attach(self, events: Any) -> None:
+        events.register("before-call", self._before)
+        events.register("after-call", self._after)
+        events.register("after-call-error", self._after)
+
+    def _before(self, **_: Any) -> None:
+        self.lock.acquire()
+
+    def _after(self, **_: Any) -> None:
+        self.lock.release()
+
+
 @contextmanager
 def aws_world() -> Iterator[AwsWorld]:
     with environment(ENVIRONMENT), mock_aws():
+        boto3.setup_default_session()
+        _OneRequestAtATime().attach(boto3.DEFAULT_SESSION.events)  # type: ignore[union-attr]
+        log = CallLog()
+        log.attach(boto3.DEFAULT_SESSION.events)  # type: ignore[union-attr]
         s3 = boto3.client("s3", region_name=REGION, config=SIGV4)
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         sqs = boto3.client("sqs", region_name=REGION)
@@ -127,7 +174,8 @@ def aws_world() -> Iterator[AwsWorld]:
                 "QueueConfigurations": [{"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"]}]
             },
         )
-        yield AwsWorld(s3, dynamodb, sqs, queue_url, dlq_url, queue_arn)
+        log.take()
+        yield AwsWorld(s3, dynamodb, sqs, queue_url, dlq_url, queue_arn, log)
 
 
 def load_handlers() -> dict[str, Any]:

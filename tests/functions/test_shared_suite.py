@@ -1,0 +1,198 @@
+"""One suite, two runtimes: every route of every function, on the local server and on the
+Lambda handlers behind API Gateway, with the same expected results (issue 3, "done when")."""
+
+from __future__ import annotations
+
+import io
+
+import pydicom
+from pydicom.uid import generate_uid
+
+from tests.functions.clients import Api
+from tests.support.multipart_body import stow_body
+from tests.support.multipart_reader import read_parts
+from tests.support.synthetic import ct_instance
+from tests.support.upload_flow import start_upload
+
+DICOM_JSON = "application/dicom+json"
+MULTIPART_DICOM = 'multipart/related; type="application/dicom"'
+REFERENCED = "00081199"
+FAILED = "00081198"
+FAILURE_REASON = "00081197"
+RETRIEVE_URL = "00081190"
+
+
+def _study(count: int = 3, series: int = 2) -> tuple[str, list[str], list[bytes]]:
+    study = generate_uid()
+    series_uids = [generate_uid() for _ in range(series)]
+    objects = [
+        ct_instance(study, series_uids[i % series], i + 1, rows=32, columns=32, series_number=i)
+        for i in range(count)
+    ]
+    return study, series_uids, objects
+
+
+def _sop(data: bytes) -> str:
+    return str(pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True).SOPInstanceUID)
+
+
+def _stow(api: Api, objects: list[bytes], study: str | None = None) -> dict[str, object]:
+    body, headers = stow_body(objects)
+    path = f"/studies/{study}" if study else "/studies"
+    response = api.client.post(path, content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith(DICOM_JSON)
+    dataset: dict[str, object] = response.json()
+    return dataset
+
+
+def test_store_then_search_at_every_level(dicomweb_api: Api) -> None:
+    api = dicomweb_api
+    study, series, objects = _study()
+    stored = _stow(api, objects)
+    assert len(stored[REFERENCED]["Value"]) == 3  # type: ignore[index]
+    assert stored[RETRIEVE_URL]["Value"] == [f"{api.base_url}/studies/{study}"]  # type: ignore[index]
+    found = api.client.get(
+        "/studies",
+        params=[
+            ("StudyInstanceUID", study),
+            ("includefield", "StudyDescription"),
+            ("includefield", "00081030"),
+            ("includefield", "ModalitiesInStudy"),
+        ],
+        headers={"Accept": DICOM_JSON},
+    )
+    assert found.status_code == 200
+    [match] = found.json()
+    assert match["0020000D"]["Value"] == [study]
+    assert match["00081030"]["Value"] == ["CT CHEST"]
+    assert match["00201208"]["Value"] == [3]  # NumberOfStudyRelatedInstances
+    series_found = api.client.get(f"/studies/{study}/series", params=[("Modality", "CT")])
+    assert sorted(s["0020000E"]["Value"][0] for s in series_found.json()) == sorted(series)
+    instances = api.client.get(f"/studies/{study}/series/{series[0]}/instances")
+    assert len(instances.json()) == 2
+    everywhere = api.client.get("/instances", params=[("StudyInstanceUID", study)])
+    assert len(everywhere.json()) == 3
+    all_series = api.client.get("/series", params=[("StudyInstanceUID", study)])
+    assert len(all_series.json()) == 2
+    in_study = api.client.get(f"/studies/{study}/instances", params=[("limit", "2")])
+    assert len(in_study.json()) == 2
+
+
+def test_retrieve_instances_metadata_frames_and_bulk_data(dicomweb_api: Api) -> None:
+    api = dicomweb_api
+    study, series, objects = _study()
+    _stow(api, objects)
+    sop = _sop(objects[0])
+    instance = f"/studies/{study}/series/{series[0]}/instances/{sop}"
+    got = api.client.get(instance, headers={"Accept": MULTIPART_DICOM})
+    assert got.status_code == 200
+    [(part_type, payload)] = read_parts(got.headers["content-type"], got.content)
+    assert part_type.startswith("application/dicom") and payload == objects[0]
+    whole_study = api.client.get(f"/studies/{study}", headers={"Accept": MULTIPART_DICOM})
+    assert sorted(
+        p for _, p in read_parts(whole_study.headers["content-type"], whole_study.content)
+    ) == sorted(objects)
+    series_meta = api.client.get(f"/studies/{study}/series/{series[0]}/metadata")
+    assert series_meta.status_code == 200
+    assert series_meta.headers["content-type"].startswith(DICOM_JSON)
+    items = series_meta.json()
+    assert len(items) == 2
+    bulk = items[0]["7FE00010"]["BulkDataURI"]
+    assert bulk.startswith(f"{api.base_url}/studies/{study}/series/{series[0]}/instances/")
+    assert len(api.client.get(f"/studies/{study}/metadata").json()) == 3
+    assert len(api.client.get(f"{instance}/metadata").json()) == 1
+    frame = api.client.get(
+        f"{instance}/frames/1",
+        headers={"Accept": 'multipart/related; type="application/octet-stream"; transfer-syntax=*'},
+    )
+    assert frame.status_code == 200
+    [(_, pixels)] = read_parts(frame.headers["content-type"], frame.content)
+    assert len(pixels) == 32 * 32 * 2
+    bulk_path = bulk.removeprefix(api.base_url)
+    bulk_data = api.client.get(
+        bulk_path, headers={"Accept": 'multipart/related; type="application/octet-stream"'}
+    )
+    assert bulk_data.status_code == 200
+    [(_, value)] = read_parts(bulk_data.headers["content-type"], bulk_data.content)
+    assert value == pixels
+
+
+def test_delete_at_each_level(dicomweb_api: Api) -> None:
+    api = dicomweb_api
+    study, series, objects = _study(count=4)
+    _stow(api, objects)
+    sop = _sop(objects[0])
+    gone = api.client.delete(f"/studies/{study}/series/{series[0]}/instances/{sop}")
+    assert gone.status_code == 200 and gone.json() == {"deleted_instances": 1}
+    assert api.client.get(f"/studies/{study}/series/{series[0]}/instances/{sop}").status_code == 404
+    assert api.client.delete(f"/studies/{study}/series/{series[1]}").json() == {
+        "deleted_instances": 2
+    }
+    assert api.client.delete(f"/studies/{study}").json() == {"deleted_instances": 1}
+    assert api.client.get(f"/studies/{study}/metadata").status_code == 404
+
+
+def test_refusals_have_the_status_ps3_18_names(dicomweb_api: Api) -> None:
+    api = dicomweb_api
+    _, _, objects = _study(count=1)
+    missing = api.client.get(f"/studies/{generate_uid()}/metadata")
+    assert missing.status_code == 404 and "not found" in missing.json()["error"]
+    assert api.client.get("/studies/not..a..uid/metadata").status_code == 400
+    assert api.client.get("/studies", headers={"Accept": "text/html"}).status_code == 406
+    wrong_type = api.client.post(
+        "/studies", content=b"{}", headers={"Content-Type": "application/json"}
+    )
+    assert wrong_type.status_code == 415
+    body, headers = stow_body([b"not dicom at all"])
+    refused = api.client.post("/studies", content=body, headers=headers)
+    assert refused.status_code == 409
+    assert refused.json()["0008119A"]["Value"][0][FAILURE_REASON]["Value"] == [0xC000]
+    _stow(api, objects)
+    body, headers = stow_body(objects)
+    other_study = api.client.post(f"/studies/{generate_uid()}", content=body, headers=headers)
+    assert other_study.status_code == 409
+    assert other_study.json()[FAILED]["Value"][0][FAILURE_REASON]["Value"] == [0xA900]
+
+
+def test_upload_of_a_part10_file(dicomweb_api: Api) -> None:
+    api = dicomweb_api
+    study, series, objects = _study(count=1, series=1)
+    upload_id = start_upload(api.client, objects[0], study=study)
+    pending = api.client.get(f"/uploads/{upload_id}")
+    assert pending.status_code in (200, 202)
+    api.settle()
+    done = api.client.get(f"/uploads/{upload_id}")
+    assert done.status_code == 200, done.text
+    assert done.headers["content-type"].startswith(DICOM_JSON)
+    assert done.json()[RETRIEVE_URL]["Value"] == [f"{api.base_url}/studies/{study}"]
+    sop = _sop(objects[0])
+    got = api.client.get(f"/studies/{study}/series/{series[0]}/instances/{sop}")
+    [(_, payload)] = read_parts(got.headers["content-type"], got.content)
+    assert payload == objects[0]
+
+
+def test_upload_of_a_stow_body_and_of_something_else(dicomweb_api: Api) -> None:
+    api = dicomweb_api
+    _, _, objects = _study(count=2, series=1)
+    body, headers = stow_body(objects)
+    many = start_upload(api.client, body, content_type=headers["Content-Type"])
+    junk = start_upload(api.client, b"\x00" * 300)
+    broken = start_upload(
+        api.client,
+        b"--b\r\nno end",
+        content_type='multipart/related; type="application/dicom"; boundary=b',
+    )
+    api.settle()
+    stored = api.client.get(f"/uploads/{many}")
+    assert stored.status_code == 200
+    assert len(stored.json()[REFERENCED]["Value"]) == 2
+    refused = api.client.get(f"/uploads/{junk}")
+    assert refused.status_code == 409
+    assert refused.json()["0008119A"]["Value"][0][FAILURE_REASON]["Value"] == [0xC000]
+    unreadable = api.client.get(f"/uploads/{broken}")
+    assert unreadable.status_code == 400
+    assert "closing boundary" in unreadable.json()["error"]
+    assert api.client.get(f"/uploads/{'0' * 32}").status_code == 404
+    assert api.client.post("/uploads", json={"contentType": "image/png"}).status_code == 400
+    assert api.client.post("/uploads", json={"size": 1 << 40}).status_code == 413
