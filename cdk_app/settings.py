@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from cdk_app.dimse_settings import DimseStageSettings
+
 DEFAULT_STAGES_FILE = Path(__file__).with_name("stages.yaml")
 CONTEXT_PREFIX = "cloudpacs:"
 
@@ -37,8 +39,9 @@ class StageConfigError(ValueError):
     """The stage configuration is invalid; the message names every offending setting."""
 
 
-class StageSettings(BaseModel):
-    """Everything that differs between two deployments of cloudpacs."""
+class StageSettings(DimseStageSettings):
+    """Everything that differs between two deployments of cloudpacs (the ``dimse_*`` settings
+    are in `cdk_app.dimse_settings`)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True)
 
@@ -67,8 +70,6 @@ class StageSettings(BaseModel):
     alarm_email: str
     cors_origins: tuple[str, ...] = ()
     viewer_callback_urls: tuple[str, ...] = ()
-    dimse_client_cidrs: tuple[IPv4Network, ...] = ()
-    """Networks allowed to reach the DIMSE bridge on port 11112."""
 
     waf_rate_limit: Annotated[int, Field(ge=10, le=2_000_000_000)] = 2000
     """Requests per client IP in any 5-minute window before WAF blocks it."""
@@ -117,14 +118,6 @@ class StageSettings(BaseModel):
             raise ValueError(f"{value} must be a private range between /16 and /24")
         return value
 
-    @field_validator("dimse_client_cidrs")
-    @classmethod
-    def _no_open_dimse(cls, value: tuple[IPv4Network, ...]) -> tuple[IPv4Network, ...]:
-        for network in value:
-            if network.prefixlen == 0:
-                raise ValueError("0.0.0.0/0 would expose the DIMSE port to the internet")
-        return value
-
     @field_validator("cors_origins")
     @classmethod
     def _origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -152,6 +145,12 @@ class StageSettings(BaseModel):
                 "glacier_instant_retrieval_after_days must be at least 30 days after "
                 "infrequent_access_after_days (S3 keeps objects 30 days in Standard-IA)"
             )
+        for network in self.dimse_client_cidrs:
+            if network.overlaps(self.vpc_cidr):
+                raise ValueError(
+                    f"dimse_client_cidrs {network} overlaps vpc_cidr {self.vpc_cidr}: clients "
+                    "reach the bridge from outside the stage's VPC"
+                )
         if self.production:
             if self.removal_policy != "retain":
                 raise ValueError("removal_policy must be 'retain' in a production stage")
