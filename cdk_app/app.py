@@ -14,6 +14,7 @@ from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
 from cdk_app.settings import DEFAULT_STAGES_FILE, load_settings
 from cdk_app.stage import CloudPacsStage
 from stacks.api.assets import LambdaAssets
+from stacks.dimse.image import BridgeImage
 
 STAGES_FILE_CONTEXT = "cloudpacs:stagesFile"
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
@@ -28,6 +29,7 @@ def cdk_json_context() -> dict[str, Any]:
 def build_app(
     *,
     assets: LambdaAssets | None = None,
+    bridge_image: BridgeImage | None = None,
     context: Mapping[str, Any] | None = None,
     outdir: str | None = None,
 ) -> App:
@@ -37,7 +39,12 @@ def build_app(
     stages_file = Path(all_context.get(STAGES_FILE_CONTEXT) or DEFAULT_STAGES_FILE)
     settings = load_settings(stages_file, all_context)
     for stage_settings in settings.stages.values():
-        CloudPacsStage(app, settings=stage_settings, assets=assets or LambdaAssets())
+        CloudPacsStage(
+            app,
+            settings=stage_settings,
+            assets=assets or LambdaAssets(),
+            bridge_image=bridge_image or BridgeImage(),
+        )
     add_compliance_checks(app)
     return app
 

@@ -1,4 +1,4 @@
-"""One deployment stage of cloudpacs: storage, auth, API and monitoring stacks."""
+"""One deployment stage of cloudpacs: storage, auth, API, DIMSE and monitoring stacks."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from cdk_app.settings import StageSettings
 from stacks.api.assets import LambdaAssets
 from stacks.api.stack import ApiStack
 from stacks.auth.stack import AuthStack
+from stacks.dimse.container import BridgeTls
+from stacks.dimse.image import BridgeImage
+from stacks.dimse.stack import DimseStack
 from stacks.monitoring.stack import MonitoringStack
 from stacks.names import StageNames
 from stacks.storage.stack import StorageStack
@@ -25,7 +28,14 @@ def stage_environment(settings: StageSettings) -> Environment:
 
 
 class CloudPacsStage(Stage):
-    def __init__(self, scope: Construct, *, settings: StageSettings, assets: LambdaAssets) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        settings: StageSettings,
+        assets: LambdaAssets,
+        bridge_image: BridgeImage,
+    ) -> None:
         env = stage_environment(settings)
         super().__init__(scope, settings.name, env=env)
         name = settings.name
@@ -86,6 +96,35 @@ class CloudPacsStage(Stage):
             waf_rate_limit=settings.waf_rate_limit,
             **common,
         )
+        tls_secret = settings.dimse_tls_secret
+        self.dimse = DimseStack(
+            self,
+            "Dimse",
+            stack_name=f"cloudpacs-{name}-dimse",
+            description=f"cloudpacs {name}: DIMSE bridge (VPC, Fargate, network load balancer)",
+            names=names,
+            image=bridge_image,
+            data_key=self.storage.keys.data_key,
+            log_key=self.storage.keys.log_key,
+            audit_log_name=self.storage.audit_log_name,
+            event_bus=self.api.event_bus,
+            vpc_cidr=str(settings.vpc_cidr),
+            client_cidrs=[str(cidr) for cidr in settings.dimse_client_cidrs],
+            internet_facing=settings.dimse_internet_facing,
+            min_tasks=settings.dimse_min_tasks,
+            max_tasks=settings.dimse_max_tasks,
+            cpu=settings.dimse_cpu,
+            memory_mib=settings.dimse_memory,
+            ae_roles=settings.dimse_ae_roles,
+            move_destinations={
+                ae: target.model_dump() for ae, target in settings.dimse_move_destinations.items()
+            },
+            tls=BridgeTls(tls_secret, settings.dimse_tls_client_certs) if tls_secret else None,
+            log_retention_days=settings.log_retention_days,
+            retain_logs=retain,
+            deletion_protection=settings.production,
+            **common,
+        )
         self.monitoring = MonitoringStack(
             self,
             "Monitoring",
@@ -95,9 +134,12 @@ class CloudPacsStage(Stage):
             alarm_email=settings.alarm_email,
             storage=self.storage,
             api=self.api,
+            bridge=self.dimse.watched,
             **common,
         )
         self.api.add_stack_dependency(self.storage)
         self.api.add_stack_dependency(self.auth)
+        self.dimse.add_stack_dependency(self.storage)
+        self.dimse.add_stack_dependency(self.api)
         Tags.of(self).add("project", "cloudpacs")
         Tags.of(self).add("stage", name)

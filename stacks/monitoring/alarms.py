@@ -9,6 +9,9 @@
 | ingest-dead-letters | any message in the DLQ | inbox object, ingest logs |
 | ingest-backlog | oldest message ≥ 15 min | ingest errors, concurrency |
 | index-throttles | any read or write throttle | hot partition, account limits |
+
+The DIMSE bridge's alarms (`stacks.monitoring.bridge`) live in the bridge's stack and notify
+the same topic.
 """
 
 from __future__ import annotations
@@ -101,16 +104,44 @@ class StageAlarms(Construct):
         description: str,
         evaluation_periods: int = 1,
     ) -> None:
-        alarm = metric.create_alarm(
-            self,
-            name,
-            alarm_name=f"cloudpacs-{self._stage}-{name}",
-            alarm_description=description,
-            threshold=threshold,
-            evaluation_periods=evaluation_periods,
-            comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        self.alarms.append(
+            add_alarm(
+                self,
+                stage=self._stage,
+                name=name,
+                metric=metric,
+                action=self._action,
+                threshold=threshold,
+                description=description,
+                evaluation_periods=evaluation_periods,
+            )
         )
-        alarm.add_alarm_action(self._action)
-        alarm.add_ok_action(self._action)
-        self.alarms.append(alarm)
+
+
+def add_alarm(
+    scope: Construct,
+    *,
+    stage: str,
+    name: str,
+    metric: cw.Metric | cw.MathExpression,
+    action: cw.IAlarmAction,
+    threshold: float,
+    description: str,
+    evaluation_periods: int = 1,
+    comparison: cw.ComparisonOperator = cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treat_missing_data: cw.TreatMissingData = cw.TreatMissingData.NOT_BREACHING,
+) -> cw.Alarm:
+    """One alarm named ``cloudpacs-<stage>-<name>`` that notifies ``action`` on alarm and on OK."""
+    alarm = metric.create_alarm(
+        scope,
+        name,
+        alarm_name=f"cloudpacs-{stage}-{name}",
+        alarm_description=description,
+        threshold=threshold,
+        evaluation_periods=evaluation_periods,
+        comparison_operator=comparison,
+        treat_missing_data=treat_missing_data,
+    )
+    alarm.add_alarm_action(action)
+    alarm.add_ok_action(action)
+    return alarm

@@ -1,5 +1,5 @@
-"""The stage dashboard: API traffic and latency, each function, the index, the ingest queue and
-the application's own metrics."""
+"""The stage dashboard: API traffic and latency, each function, the index, the ingest queue,
+the application's own metrics and, when the stage runs one, the DIMSE bridge."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from aws_cdk import aws_cloudwatch as cw
 from constructs import Construct
 
+from stacks.monitoring.bridge import WatchedBridge, bridge_widgets
 from stacks.monitoring.metrics import PERIOD, Watched, emf
 
 WIDTH = 8
@@ -27,6 +28,7 @@ class StageDashboard(Construct):
         *,
         stage: str,
         watched: Watched,
+        bridge: WatchedBridge | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         api_stage, functions, table = watched.api_stage, watched.functions, watched.table
@@ -84,3 +86,5 @@ class StageDashboard(Construct):
             _graph("Bytes stored / served", [emf("BytesStored"), emf("BytesServed")]),
             _graph("Query results", [emf("QueryResults")]),
         )
+        if bridge is not None:
+            self.dashboard.add_widgets(*bridge_widgets(bridge, width=WIDTH))

@@ -1,0 +1,1 @@
+"""DIMSE: the bridge's VPC, its Fargate service and the network load balancer modalities reach."""
