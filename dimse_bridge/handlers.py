@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Callable, Iterator
+from io import BytesIO
 from typing import Any, cast
 
 from pydicom.dataset import Dataset
@@ -159,12 +160,15 @@ def handle_store(event: Event, bridge: Bridge) -> int:
 
 
 def part10(event: Event, session: Session) -> bytes:
-    """The received dataset as a Part-10 object, its data set bytes untouched."""
+    """The received dataset as a Part-10 object, its data set bytes untouched.
+
+    Like ``Event.encoded_dataset()``, with the calling AE title as Source Application Entity
+    Title (PS3.10 7.1) and one copy of the data set fewer.
+    """
     meta = event.file_meta
     meta.SourceApplicationEntityTitle = session.identity.username
-    return b"".join(
-        (b"\x00" * 128, b"DICM", encode_file_meta(meta), event.encoded_dataset(include_meta=False))
-    )
+    data_set = cast(BytesIO, cast(C_STORE, event.request).DataSet)
+    return b"".join((b"\x00" * 128, b"DICM", encode_file_meta(meta), data_set.getbuffer()))
 
 
 def store_status(outcome: StoreOutcome) -> int:

@@ -1,9 +1,13 @@
-"""The listening side: pynetdicom's threaded association server with four changes.
+"""The listening side: pynetdicom's threaded association server with five changes.
 
 - ``TCP_NODELAY`` on every accepted connection. DIMSE is request/response with small
   responses: with Nagle's algorithm on, a C-STORE-RSP can wait for the peer's delayed ACK
   on every instance. Measured with DCMTK ``storescu``, 200 CT images took 2.2 s with Nagle
   and 0.3 s without (null storage handler, loopback).
+- ``TCP_QUICKACK`` after every read (Linux). Peers keep Nagle on (DCMTK does by default
+  since 3.6.2) and send a request as a small command PDU followed by the data set PDU; the
+  second waits for our ACK of the first, which Linux delays up to 40 ms in request/response
+  traffic. Acknowledging at once removes that wait from every C-FIND and C-STORE.
 - A connection becomes an association only once the peer has sent its first byte (within
   the ACSE timeout). Load balancer and container health checks connect and close without a
   word; pynetdicom would otherwise keep an acceptor thread, counted against the association
@@ -16,6 +20,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import select
 import socket
@@ -23,11 +28,25 @@ import socketserver
 from collections.abc import Callable
 from typing import Any
 
-from pynetdicom.transport import RequestHandler, ThreadedAssociationServer
+from pynetdicom.association import Association
+from pynetdicom.transport import AssociationSocket, RequestHandler, ThreadedAssociationServer
 
 log = logging.getLogger(__name__)
 
 TlsFailureHook = Callable[[Any, Exception], None]
+_QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
+
+
+class QuickAckSocket(AssociationSocket):
+    """An ``AssociationSocket`` that re-arms TCP_QUICKACK after each read (see above)."""
+
+    def recv(self, nr_bytes: int) -> bytearray:
+        data = super().recv(nr_bytes)
+        sock = self.socket
+        if _QUICKACK is not None and sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
+        return data
 
 
 class BridgeServer(ThreadedAssociationServer):
@@ -72,6 +91,12 @@ class BridgeRequestHandler(RequestHandler):
                 return
             self.request = tls
         super().handle()
+
+    def _create_association(self) -> Association:
+        assoc = super()._create_association()
+        # Same object, same state; only ``recv`` differs (pynetdicom builds the socket here).
+        assoc.dul.socket.__class__ = QuickAckSocket
+        return assoc
 
 
 def _peer_speaks(sock: socket.socket, timeout: float | None) -> bool:
