@@ -22,6 +22,8 @@ from stacks.names import NAG_PARTITION, StageNames, nag_resource
 
 STUDIES = "studies/*"
 SERIES_METADATA = "studies/*/series/*/metadata.json"
+RESPONSES = "responses/*"
+"""Assembled WADO responses (decision 0001), expired by the data bucket's lifecycle."""
 
 INDEX_READ = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"]
 INDEX_WRITE = [

@@ -5,8 +5,8 @@ Grants live here, next to the functions they are for, so one file shows who may 
 | function | index | objects ``studies/*`` | inbox | also |
 | --- | --- | --- | --- | --- |
 | qido | read | - | - | audit |
-| wado | read | get; put the series ``metadata.json`` | - | audit |
-| stow | read, write | get, put, delete; list ``studies/`` | put (presigned) | audit, events |
+| wado | read | get; put ``metadata.json``; get, put ``responses/*`` | - | audit |
+| stow | read, write | get, put, delete; list (+``responses/*``) | put (presigned) | audit, events |
 | ingest | read, write | get, put | get, delete; SQS | audit, events |
 """
 
@@ -30,6 +30,7 @@ from stacks.api.service_function import ServiceFunction
 from stacks.api.waf import ApiFirewall
 from stacks.auth.stack import AuthStack
 from stacks.names import StageNames
+from stacks.storage.inbox import MAX_RECEIVE_COUNT
 from stacks.storage.stack import StorageStack
 
 DESCRIPTIONS = {
@@ -39,6 +40,8 @@ DESCRIPTIONS = {
     "ingest": "Ingest of large uploads from the inbox (SQS)",
 }
 INGEST_BATCH_SIZE = 1
+INGEST_ENVIRONMENT = {"CLOUDPACS_INGEST_MAX_RECEIVES": str(MAX_RECEIVE_COUNT)}
+"""The ingest function records an upload as failed on the delivery SQS will not repeat."""
 INGEST_EPHEMERAL_MB = 4096
 
 
@@ -100,7 +103,7 @@ class ApiStack(Stack):
                 memory_mb=memory_mb,
                 timeout_seconds=ingest_timeout_seconds if ingest else timeout_seconds,
                 ephemeral_storage_mb=INGEST_EPHEMERAL_MB if ingest else 512,
-                environment=environment,
+                environment={**environment, **(INGEST_ENVIRONMENT if ingest else {})},
                 log_key=storage.keys.log_key,
                 log_retention_days=log_retention_days,
                 removal_policy=removal,
@@ -149,6 +152,12 @@ class ApiStack(Stack):
         wado, stow, ingest = grants["wado"], grants["stow"], grants["ingest"]
         wado.objects(objects, ["s3:GetObject"], allow.STUDIES, READ_REASON)
         wado.objects(objects, ["s3:PutObject"], allow.SERIES_METADATA, METADATA_REASON)
+        wado.objects(
+            objects,
+            ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+            allow.RESPONSES,
+            RESPONSES_REASON,
+        )
         for grant in (stow, ingest):
             grant.index_write()
             grant.publish_events(self.event_bus.event_bus_arn)
@@ -159,6 +168,8 @@ class ApiStack(Stack):
             WRITE_REASON,
         )
         stow.list_prefix(objects, allow.STUDIES)
+        stow.objects(objects, ["s3:DeleteObject"], allow.RESPONSES, RESPONSES_REASON)
+        stow.list_prefix(objects, allow.RESPONSES)
         stow.objects(inbox, ["s3:PutObject", "s3:AbortMultipartUpload"], "*", UPLOAD_REASON)
         ingest.objects(objects, ["s3:GetObject", "s3:PutObject"], allow.STUDIES, WRITE_REASON)
         ingest.objects(inbox, ["s3:GetObject", "s3:DeleteObject"], "*", INGEST_REASON)
@@ -169,6 +180,10 @@ READ_REASON = (
     "DICOM objects under studies/; keys are made of validated UIDs, so the prefix is the unit."
 )
 METADATA_REASON = "The series metadata cache kept next to each series' objects (DESIGN.md §4)."
+RESPONSES_REASON = (
+    "WADO responses too large for Lambda, assembled under responses/ for a presigned redirect "
+    "(docs/decisions/0001-large-wado-responses.md); removed with their study, expire in a day."
+)
 WRITE_REASON = "DICOM objects under studies/: stored as received, one key per instance UID."
 UPLOAD_REASON = "Presigned upload URLs into the inbox; objects there expire within days."
 INGEST_REASON = "Uploads in the inbox are read once by ingest and deleted after."

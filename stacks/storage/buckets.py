@@ -20,6 +20,12 @@ from stacks.acknowledge import acknowledge
 TLS_1_2 = 1.2
 
 
+RESPONSES_PREFIX = "responses/"
+"""Where the wado function assembles responses too large to answer inline
+(``cloudpacs.services.large_responses``)."""
+RESPONSES_EXPIRY_DAYS = 1
+
+
 def secure_bucket_props(removal_policy: RemovalPolicy) -> dict[str, object]:
     """What every bucket of the stage has in common."""
     return {
@@ -128,7 +134,16 @@ class DicomBucket(Construct):
                     transitions=transitions,
                     noncurrent_version_expiration=Duration.days(noncurrent_version_expiry_days),
                     abort_incomplete_multipart_upload_after=Duration.days(7),
-                )
+                ),
+                # WADO responses too large for Lambda, assembled for a redirect (decision
+                # 0001); reused only on the day they are made, so a day's expiry is safe.
+                s3.LifecycleRule(
+                    id="assembled-responses-expire",
+                    prefix=RESPONSES_PREFIX,
+                    expiration=Duration.days(RESPONSES_EXPIRY_DAYS),
+                    noncurrent_version_expiration=Duration.days(1),
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                ),
             ],
             # Viewers follow WADO redirects to presigned URLs from the browser.
             cors=_cors([s3.HttpMethods.GET, s3.HttpMethods.HEAD], cors_origins),

@@ -12,7 +12,7 @@ from typing import Any
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
-from cloudpacs.adapters.aws.table_schema import create_table_kwargs
+from cloudpacs.adapters.aws.table_schema import TTL_ATTRIBUTE, create_table_kwargs
 from constructs import Construct
 
 PITR_MAX_DAYS = 35
@@ -68,6 +68,8 @@ class IndexTable(Construct):
             ),
             deletion_protection=deletion_protection,
             removal_policy=removal_policy,
+            # Upload records expire (cloudpacs.adapters.aws.dynamo_uploads).
+            time_to_live_attribute=TTL_ATTRIBUTE,
         )
         for index in layout["GlobalSecondaryIndexes"]:
             projection = index["Projection"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 from aws_cdk.assertions import Match
-from cloudpacs.adapters.aws.table_schema import create_table_kwargs
 
+from cloudpacs.adapters.aws.table_schema import create_table_kwargs
 from stacks.storage.inbox import MAX_RECEIVE_COUNT
 from tests.infra.support import STAGES, Synthesized, only, resources
 
@@ -77,25 +77,27 @@ def test_lifecycle_follows_settings(synthesized: Synthesized, stage: str) -> Non
         {
             "BucketName": Match.string_like_regexp(f"^cloudpacs-{stage}-dicom-"),
             "LifecycleConfiguration": {
-                "Rules": [
-                    Match.object_like(
-                        {
-                            "Transitions": [
-                                {
-                                    "StorageClass": "STANDARD_IA",
-                                    "TransitionInDays": settings.infrequent_access_after_days,
+                "Rules": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Transitions": [
+                                    {
+                                        "StorageClass": "STANDARD_IA",
+                                        "TransitionInDays": settings.infrequent_access_after_days,
+                                    },
+                                    {
+                                        "StorageClass": "GLACIER_IR",
+                                        "TransitionInDays": glacier,
+                                    },
+                                ],
+                                "NoncurrentVersionExpiration": {
+                                    "NoncurrentDays": settings.noncurrent_version_expiry_days
                                 },
-                                {
-                                    "StorageClass": "GLACIER_IR",
-                                    "TransitionInDays": glacier,
-                                },
-                            ],
-                            "NoncurrentVersionExpiration": {
-                                "NoncurrentDays": settings.noncurrent_version_expiry_days
-                            },
-                        }
-                    )
-                ]
+                            }
+                        )
+                    ]
+                ),
             },
         },
     )

@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import ClientError
 
+from cloudpacs.adapters.aws.table_schema import TTL_ATTRIBUTE
 from cloudpacs.services.uploads_model import UploadRecord, UploadState
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 SORT_KEY = "UPLOAD"
-TTL_ATTRIBUTE = "expires_at"
 _FINAL = [UploadState.DONE.value, UploadState.FAILED.value]
 
 

@@ -22,7 +22,8 @@ Global secondary indexes (all KEYS_ONLY; study items are then read with BatchGet
 | by_uid       | ``uid_pk`` ``SERIES#``/``SOP#`` | -                            | locate UID |
 
 ``<c>`` is the first character of the normalized PatientName (``dicom.names``); item
-attributes are described in ``dynamo_items``.
+attributes are described in ``dynamo_items``. Upload records live beside the studies, one
+item each (``pk = "UPLOAD#<id>"``, ``dynamo_uploads``), and expire by ``TTL_ATTRIBUTE``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ from typing import Any
 
 PARTITION_KEY = "pk"
 SORT_KEY = "sk"
+TTL_ATTRIBUTE = "expires_at"
+"""Epoch seconds after which DynamoDB may drop an item: upload records (``dynamo_uploads``)
+carry it; index items never do."""
 
 GSI_KEYS: dict[str, tuple[str, str | None]] = {
     "by_patient": ("patient_pk", "date_sk"),
