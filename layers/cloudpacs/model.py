@@ -67,6 +67,8 @@ class InstanceRecord:
     """Bytes before the Pixel Data element: metadata is parsed from this prefix alone."""
     frames: FrameTable | None = None
     stored_at: str = ""
+    modality: str = ""
+    """The series' Modality, carried for events and metrics; not part of the index entry."""
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,7 @@ def parse_instance(data: bytes) -> ParsedInstance:
         header_length=header_length,
         frames=frames,
         stored_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+        modality=str(ds.get("Modality") or ""),
     )
     entry = IndexEntry(
         study_attrs=json_model.select(ds, attributes.STUDY_ATTRIBUTES),

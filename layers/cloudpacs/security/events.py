@@ -70,7 +70,7 @@ class InstanceEvent:
             series_uid=record.series_uid,
             sop_uid=record.sop_uid,
             sop_class_uid=record.sop_class_uid or None,
-            modality=modality or None,
+            modality=modality or record.modality or None,
             size=record.size,
         )
 
