@@ -67,6 +67,11 @@ QR_MODELS: dict[str, Model] = {
 }
 
 
+def qr_model(sop_class: str) -> Model | None:
+    """The information model of a Query/Retrieve SOP Class the bridge serves, or None."""
+    return QR_MODELS.get(sop_class)
+
+
 def _unique(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(values))
 

@@ -10,35 +10,31 @@ Called AE Title is not the bridge's is rejected with diagnostic 7 (called AE tit
 recognized); one whose Calling AE Title matches no rule of the AE map is rejected with
 diagnostic 3 (calling AE title not recognized); both are permanent rejections by the service
 user. Per operation, a role without the action's permission gets 0x0124 (Refused: Not
-Authorized) for C-ECHO, C-STORE, C-FIND and C-GET. pynetdicom asks a C-MOVE handler for the
-destination before anything else, so a refused C-MOVE is answered 0xA801 (the destination is
-unknown to that caller); its audit event says ``denied``.
+Authorized) for C-ECHO, C-STORE, C-FIND and C-GET; for C-MOVE see ``dimse_bridge.move``.
 """
 
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Callable, Iterator
 from io import BytesIO
 from typing import Any, cast
 
 from pydicom.dataset import Dataset
-from pynetdicom import build_context, evt
+from pynetdicom import evt
 from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.dsutils import encode_file_meta
 from pynetdicom.events import Event, EventHandlerType, EventType
-from pynetdicom.presentation import PresentationContext
 
-from cloudpacs.model import InstanceRecord
 from cloudpacs.security.audit import AuditUids, Outcome
 from cloudpacs.security.permissions import Action
 from cloudpacs.services.ingest import StoreOutcome, StoreStatus
 from cloudpacs.uids import is_valid_uid
 from dimse_bridge.bridge import NOT_AUTHORIZED, OUT_OF_RESOURCES, Bridge, Session
-from dimse_bridge.contexts import QR_MODELS, VERIFICATION, Model, move_contexts
+from dimse_bridge.contexts import qr_model
 from dimse_bridge.find import BadIdentifier, find, parse_identifier
-from dimse_bridge.retrieval import load_for_peer, select_instances
+from dimse_bridge.move import handle_move
+from dimse_bridge.retrieval import load_for_peer, retrieve_request
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +43,6 @@ PENDING = 0xFF00
 CANCEL = 0xFE00
 PROCESSING_FAILURE = 0x0110
 IDENTIFIER_DOES_NOT_MATCH = 0xA900
-MOVE_DESTINATION_UNKNOWN = 0xA801
 CALLING_AE_NOT_RECOGNIZED = 0x03
 CALLED_AE_NOT_RECOGNIZED = 0x07
 _STORE_REASONS = {
@@ -101,13 +96,6 @@ def handle_rejected(event: Event, bridge: Bridge) -> None:
         OUT_OF_RESOURCES,
         reason="too_many_associations",
     )
-
-
-def set_nodelay(event: Event) -> None:
-    """EVT_CONN_OPEN of C-MOVE sub-associations: no Nagle delay on small PDUs."""
-    sock = getattr(event.assoc.dul.socket, "socket", None)
-    if sock is not None:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 # -- verification and storage ------------------------------------------------------------
@@ -180,10 +168,6 @@ def store_status(outcome: StoreOutcome) -> int:
 # -- query/retrieve ----------------------------------------------------------------------
 
 
-def _model(event: Event) -> Model | None:
-    return QR_MODELS.get(str(event.request.AffectedSOPClassUID or ""))
-
-
 def handle_find(event: Event, bridge: Bridge) -> Iterator[tuple[int, Dataset | None]]:
     """C-FIND through the QIDO query service (``dimse_bridge.find``)."""
     session = bridge.session(event.assoc)
@@ -191,7 +175,7 @@ def handle_find(event: Event, bridge: Bridge) -> Iterator[tuple[int, Dataset | N
     if not bridge.authorize(session, Action.SEARCH):
         yield bridge.refuse(session, Action.SEARCH, message_id), None
         return
-    model = _model(event)
+    model = qr_model(str(event.request.AffectedSOPClassUID or ""))
     try:
         if model is None:
             raise BadIdentifier("not a Query/Retrieve information model the bridge serves")
@@ -217,48 +201,14 @@ def handle_find(event: Event, bridge: Bridge) -> Iterator[tuple[int, Dataset | N
         yield PENDING, identifier
 
 
-def _selection(
-    event: Event, bridge: Bridge, session: Session
-) -> tuple[list[InstanceRecord] | None, int]:
-    """(instances to send, 0) or (None, failure status) for a C-GET or C-MOVE request."""
-    message_id = event.message_id
-    if not bridge.authorize(session, Action.RETRIEVE):
-        return None, bridge.refuse(session, Action.RETRIEVE, message_id)
-    model = _model(event)
-    try:
-        if model is None:
-            raise BadIdentifier("not a Query/Retrieve information model the bridge serves")
-        records = select_instances(bridge.services, event.identifier, model)
-    except Exception as exc:
-        log.info("retrieve identifier refused: %s", exc)
-        status = IDENTIFIER_DOES_NOT_MATCH
-        return None, bridge.fail(session, Action.RETRIEVE, message_id, status, "bad_identifier")
-    return records, SUCCESS
-
-
-def _record_retrieve(
-    bridge: Bridge, session: Session, event: Event, records: list[InstanceRecord]
-) -> None:
-    bridge.record(
-        session,
-        Action.RETRIEVE,
-        Outcome.SUCCESS,
-        SUCCESS,
-        message_id=event.message_id,
-        uids=common_uids(records),
-        instance_count=len(records),
-    )
-
-
 def handle_get(event: Event, bridge: Bridge) -> Iterator[Any]:
     """C-GET: the instances go back as C-STORE sub-operations on this association."""
     session = bridge.session(event.assoc)
-    records, status = _selection(event, bridge, session)
+    records, status = retrieve_request(event, bridge, session)
     if records is None:
         yield 1
         yield status, None
         return
-    _record_retrieve(bridge, session, event, records)
     yield len(records)
     contexts = event.assoc.accepted_contexts
     for rec in records:
@@ -266,69 +216,6 @@ def handle_get(event: Event, bridge: Bridge) -> Iterator[Any]:
             yield CANCEL, None
             return
         yield PENDING, load_for_peer(bridge.services, rec, contexts)
-
-
-class _SubAssociation:
-    """Keeps the contexts a C-MOVE destination accepted (EVT_ACCEPTED of the sub-association)."""
-
-    def __init__(self) -> None:
-        self.contexts: list[PresentationContext] = []
-
-    def accepted(self, event: Event) -> None:
-        self.contexts = event.assoc.accepted_contexts
-
-
-def handle_move(event: Event, bridge: Bridge) -> Iterator[Any]:
-    """C-MOVE: the instances go to the destination from settings on a new association."""
-    session = bridge.session(event.assoc)
-    records, status = _selection(event, bridge, session)
-    if records is None and status == NOT_AUTHORIZED:
-        yield None, None
-        return
-    name = str(event.move_destination or "").strip(" ")
-    destination = bridge.settings.move_destinations.get(name)
-    if destination is None:
-        if records is not None:
-            reason = "move_destination_unknown"
-            bridge.fail(
-                session, Action.RETRIEVE, event.message_id, MOVE_DESTINATION_UNKNOWN, reason
-            )
-        yield None, None
-        return
-    sub = _SubAssociation()
-    options: dict[str, Any] = {
-        # A refused identifier still opens the sub-association (pynetdicom's order): propose
-        # Verification only, then answer the failure.
-        "contexts": move_contexts(records) if records else [build_context(VERIFICATION)],
-        "max_pdu": bridge.settings.max_pdu,
-        "evt_handlers": [(evt.EVT_CONN_OPEN, set_nodelay), (evt.EVT_ACCEPTED, sub.accepted)],
-    }
-    if destination.tls and bridge.client_tls is not None:
-        options["tls_args"] = (bridge.client_tls, destination.host)
-    yield destination.host, destination.port, options
-    if records is None:
-        yield 1
-        yield status, None
-        return
-    _record_retrieve(bridge, session, event, records)
-    yield len(records)
-    for rec in records:
-        if event.is_cancelled:
-            yield CANCEL, None
-            return
-        yield PENDING, load_for_peer(bridge.services, rec, sub.contexts)
-
-
-def common_uids(records: list[InstanceRecord]) -> AuditUids:
-    """The study (series, instance) UID all ``records`` share, for the audit event."""
-    studies = {r.study_uid for r in records}
-    series = {r.series_uid for r in records}
-    sops = {r.sop_uid for r in records}
-    return AuditUids(
-        study_uid=next(iter(studies)) if len(studies) == 1 else None,
-        series_uid=next(iter(series)) if len(series) == 1 else None,
-        sop_uid=next(iter(sops)) if len(sops) == 1 else None,
-    )
 
 
 def bind(bridge: Bridge) -> list[EventHandlerType]:

@@ -1,5 +1,8 @@
 """C-GET and C-MOVE: which instances an identifier names, and how each one is sent.
 
+``retrieve_request`` is the part both share: permission (``retrieve``), selection, and the
+audit event, recorded before any instance leaves.
+
 Selection (PS3.4 C.4.2.2.1, C.4.3.2.1, baseline non-relational retrieval): the identifier
 names the level and, for that level, the unique key with one or more values (a UID list for
 STUDY, SERIES and IMAGE; a PatientID for PATIENT). Keys of the levels above may be given and
@@ -24,6 +27,7 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.uid import ExplicitVRLittleEndian
+from pynetdicom.events import Event
 from pynetdicom.presentation import PresentationContext
 
 from cloudpacs.dicom.attributes import Level
@@ -31,13 +35,58 @@ from cloudpacs.dicom.transcode import UNCOMPRESSED
 from cloudpacs.errors import CloudPacsError, NotFound
 from cloudpacs.model import InstanceRecord
 from cloudpacs.runtime import Services
+from cloudpacs.security.audit import AuditUids, Outcome
+from cloudpacs.security.permissions import Action
 from cloudpacs.services.matching import MatchKey, has_wildcard, uid_list
 from cloudpacs.services.query_model import Query
 from cloudpacs.uids import is_valid_uid
-from dimse_bridge.contexts import Model
+from dimse_bridge.bridge import Bridge, Session
+from dimse_bridge.contexts import Model, qr_model
 from dimse_bridge.find import PATIENT, BadIdentifier, query_level
 
 log = logging.getLogger(__name__)
+
+IDENTIFIER_DOES_NOT_MATCH = 0xA900
+
+
+def retrieve_request(
+    event: Event, bridge: Bridge, session: Session
+) -> tuple[list[InstanceRecord] | None, int]:
+    """(instances to send, 0x0000) or (None, failure status) for a C-GET or C-MOVE request."""
+    message_id = event.message_id
+    if not bridge.authorize(session, Action.RETRIEVE):
+        return None, bridge.refuse(session, Action.RETRIEVE, message_id)
+    model = qr_model(str(event.request.AffectedSOPClassUID or ""))
+    try:
+        if model is None:
+            raise BadIdentifier("not a Query/Retrieve information model the bridge serves")
+        records = select_instances(bridge.services, event.identifier, model)
+    except Exception as exc:
+        log.info("retrieve identifier refused: %s", exc)
+        status = IDENTIFIER_DOES_NOT_MATCH
+        return None, bridge.fail(session, Action.RETRIEVE, message_id, status, "bad_identifier")
+    bridge.record(
+        session,
+        Action.RETRIEVE,
+        Outcome.SUCCESS,
+        0x0000,
+        message_id=message_id,
+        uids=common_uids(records),
+        instance_count=len(records),
+    )
+    return records, 0x0000
+
+
+def common_uids(records: list[InstanceRecord]) -> AuditUids:
+    """The study (series, instance) UID all ``records`` share, for the audit event."""
+    studies = {r.study_uid for r in records}
+    series = {r.series_uid for r in records}
+    sops = {r.sop_uid for r in records}
+    return AuditUids(
+        study_uid=next(iter(studies)) if len(studies) == 1 else None,
+        series_uid=next(iter(series)) if len(series) == 1 else None,
+        sop_uid=next(iter(sops)) if len(sops) == 1 else None,
+    )
 
 
 def select_instances(services: Services, identifier: Dataset, model: Model) -> list[InstanceRecord]:

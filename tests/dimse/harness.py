@@ -30,6 +30,7 @@ BRIDGE_AE = "CLOUDPACS"
 AE_ROLES = {
     "CT_SCANNER_*": "technologist",
     "WORKSTATION_*": "viewer",
+    "RESEARCH_*": "researcher",
     "ADMIN": "admin",
 }
 DCMTK_TOOLS = ("echoscu", "storescu", "findscu", "getscu", "movescu")
