@@ -17,6 +17,26 @@ from cloudpacs.settings import load_settings
 from cloudpacs.web.app import create_app
 
 
+UNAUDITED_PATHS = frozenset({"/health", "/openapi.json", "/docs", "/redoc"})
+
+
+class RequestCounter:
+    """Outermost ASGI wrapper counting the requests that must leave an audit event."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.count = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] != "OPTIONS"
+            and scope["path"] not in UNAUDITED_PATHS
+        ):
+            self.count += 1
+        await self.app(scope, receive, send)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -33,7 +53,7 @@ def live_server(data_dir: Path, **settings: Any) -> Iterator[tuple[str, Services
     settings.setdefault("fsync", False)
     cfg = load_settings(data_dir=data_dir, port=port, **settings)
     services = build_services(cfg)
-    app = create_app(services)
+    app = RequestCounter(create_app(services))
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     )
@@ -49,3 +69,7 @@ def live_server(data_dir: Path, **settings: Any) -> Iterator[tuple[str, Services
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+    audit = cfg.audit_file
+    events = len(audit.read_text().splitlines()) if audit.exists() else 0
+    # Issue 5: every DICOMweb transaction, allowed or denied, leaves exactly one audit event.
+    assert events == app.count, f"{app.count} requests left {events} audit events"
