@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cloudpacs import unclean_stop
 from cloudpacs.settings import Settings, SettingsError, is_loopback, load_settings
 
 if TYPE_CHECKING:
@@ -85,6 +86,7 @@ def serve(args: argparse.Namespace) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     services = build_services(settings)
     app = create_app(services)
+    unclean_stop.start_run(services, settings.data_dir)
     bridge = start_dimse(args, services)
     log.info(
         "DICOMweb at http://%s:%d%s, data in %s, auth %s, audit trail in %s",
@@ -105,7 +107,29 @@ def serve(args: argparse.Namespace) -> int:
     )
     if bridge is not None:
         bridge.stop()
+    unclean_stop.end_run(settings.data_dir)
     return 0
+
+
+def repair(args: argparse.Namespace) -> int:
+    """Reconcile objects and index entries (see ``services.repair``); print what was found."""
+    import json
+
+    from cloudpacs.runtime import build_services
+    from cloudpacs.services.repair import RepairService
+
+    overrides: dict[str, object] = {}
+    if args.data_dir:
+        overrides["data_dir"] = Path(args.data_dir)
+    try:
+        settings = load_settings(**overrides)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    services = build_services(settings)
+    report = RepairService(services.index, services.blobs).sweep(fix=not args.dry_run)
+    print(json.dumps(report.__dict__, indent=2))
+    return 1 if report.unreadable else 0
 
 
 def add_auth_arguments(parser: argparse.ArgumentParser) -> None:
@@ -168,6 +192,13 @@ def main(argv: list[str] | None = None) -> int:
     add_auth_arguments(p_serve)
     add_dimse_arguments(p_serve)
     p_serve.set_defaults(func=serve)
+    p_repair = sub.add_parser(
+        "repair", help="index stored objects the index lacks; drop entries whose object is gone"
+    )
+    p_repair.add_argument("--data-dir", help="data folder (default ./.cloudpacs-data)")
+    p_repair.add_argument("--dry-run", action="store_true", help="report only, change nothing")
+    p_repair.add_argument("--log-level", default="info")
+    p_repair.set_defaults(func=repair)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper() if hasattr(args, "log_level") else "INFO",
