@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -34,7 +35,13 @@ def upload_pk(upload_id: str) -> str:
 class DynamoUploadLedger:
     def __init__(self, table_name: str, client: Any | None = None) -> None:
         self.table = table_name
-        self.client: DynamoDBClient = client if client is not None else boto3.client("dynamodb")
+        self._given = client
+
+    @cached_property
+    def client(self) -> DynamoDBClient:
+        """Made on first use: only the functions that serve uploads pay for it."""
+        client: DynamoDBClient = self._given or boto3.client("dynamodb")
+        return client
 
     def _item(self, record: UploadRecord) -> dict[str, Any]:
         body = zlib.compress(json.dumps(record.to_json(), separators=(",", ":")).encode())

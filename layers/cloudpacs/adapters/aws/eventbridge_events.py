@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any
 
 import boto3
@@ -38,7 +39,14 @@ class EventBridgeEventSink:
     ) -> None:
         self.bus_name = bus_name
         self.source = source
-        self._client = client or boto3.client("events", region_name=region_name)
+        self._given = client
+        self._region = region_name
+
+    @cached_property
+    def _client(self) -> Any:
+        # Made on first publish: functions that never store (qido, wado) do not pay for
+        # the client at cold start (~40 ms to load the service model).
+        return self._given or boto3.client("events", region_name=self._region)
 
     def publish(self, events: Sequence[InstanceEvent]) -> None:
         failed: list[tuple[InstanceEvent, str]] = []

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import math
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -32,7 +33,13 @@ SINGLE_PUT_LIMIT = 5 * 1024**3
 class S3Inbox:
     def __init__(self, bucket: str, client: Any | None = None) -> None:
         self.bucket = bucket
-        self.client: S3Client = client if client is not None else boto3.client("s3", config=SIGV4)
+        self._given = client
+
+    @cached_property
+    def client(self) -> S3Client:
+        """Made on first use: only the functions that serve uploads pay for it."""
+        client: S3Client = self._given or boto3.client("s3", config=SIGV4)
+        return client
 
     def targets(
         self, key: str, size: int | None, *, part_bytes: int, expires_in: int
