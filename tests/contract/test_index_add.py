@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
-from cloudpacs.model import AddOutcome, StudyRecord
+from cloudpacs.model import AddOutcome, StudyKeys, StudyRecord
 
 from .conftest import Adapters
 from .records import BASIC_TEXT_SR, CT_IMAGE, MR_IMAGE, encapsulated_frames, entry, native_frames
@@ -96,6 +96,29 @@ def test_replace_overwrites_without_changing_counts(adapters: Adapters) -> None:
     study = adapters.index.get_study(STUDY)
     assert study is not None
     assert (study.series_count, study.instance_count) == (1, 2)
+
+
+def test_replace_updates_study_and_series_attributes(adapters: Adapters) -> None:
+    """A corrected object replaces the old one, and its patient/study data take effect."""
+    adapters.index.add_instance(entry(STUDY, SERIES_A, u(1, 1, 1)), replace=False)
+    corrected = entry(
+        STUDY,
+        SERIES_A,
+        u(1, 1, 1),
+        version=2,
+        modality="MR",
+        patient_id="PAT-9",
+        name="Roe^Richard",
+    )
+    assert adapters.index.add_instance(corrected, replace=True).outcome is AddOutcome.REPLACED
+    study = adapters.index.get_study(STUDY)
+    assert study is not None
+    assert study.attrs["00100020"]["Value"] == ["PAT-9"]
+    found = list(adapters.index.find_studies(StudyKeys(patient_id="PAT-9")))
+    assert [s.study_uid for s in found] == [STUDY]
+    partition = adapters.index.series_partition(STUDY, SERIES_A)
+    assert partition is not None
+    assert partition[0].attrs["00080060"]["Value"] == ["MR"]
 
 
 def test_replace_of_an_absent_instance_creates_it(adapters: Adapters) -> None:

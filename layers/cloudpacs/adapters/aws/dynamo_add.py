@@ -7,7 +7,8 @@ Each transaction writes three items of the study partition, all or nothing:
    conditional ``Put`` creating it when it does not;
 3. the study item: an upsert that ``ADD``s the counters and the modality / SOP class sets
    and fills attributes and GSI keys with ``if_not_exists`` (the first instance of a study
-   defines its attributes, as in the SQLite index).
+   defines its attributes, as in the SQLite index). A replacement overwrites the study and
+   series attributes: replacing an object is how a corrected object takes effect.
 
 The writer guesses which of three ``AddMode``s applies; when a condition proves the guess
 wrong, the cancellation reasons say which item disagreed and the writer retries with the
@@ -90,11 +91,16 @@ def _series_write(table: str, entry: IndexEntry, mode: AddMode) -> TransactWrite
     counters = [f"{e.n('revision')} {e.v('one', ONE)}"]
     if mode is AddMode.EXISTING_SERIES:
         counters.append(f"{e.n('instance_count')} :one")
+    sets = ""
+    if mode is AddMode.REPLACE:
+        attrs = e.v("attrs", {"S": dumps(entry.series_attrs)})
+        modality = e.v("modality", {"S": entry.modality})
+        sets = f"SET {e.n('attrs')} = {attrs}, {e.n('modality')} = {modality} "
     return {
         "Update": {
             "TableName": table,
             "Key": key(pk, sk),
-            "UpdateExpression": "ADD " + ", ".join(counters),
+            "UpdateExpression": sets + "ADD " + ", ".join(counters),
             "ConditionExpression": "attribute_exists(pk)",
             "ExpressionAttributeNames": e.names,
             "ExpressionAttributeValues": e.values,
@@ -109,10 +115,13 @@ def _study_update(table: str, entry: IndexEntry, mode: AddMode) -> TransactWrite
         "attrs": dumps(entry.study_attrs),
         **study_index_keys(rec.study_uid, entry.study_attrs),
     }
-    sets = [
-        f"{e.n(name)} = if_not_exists({e.n(name)}, {e.v(name, {'S': value})})"
-        for name, value in defaults.items()
-    ]
+    if mode is AddMode.REPLACE:
+        sets = [f"{e.n(name)} = {e.v(name, {'S': value})}" for name, value in defaults.items()]
+    else:
+        sets = [
+            f"{e.n(name)} = if_not_exists({e.n(name)}, {e.v(name, {'S': value})})"
+            for name, value in defaults.items()
+        ]
     adds = [f"{e.n('rev')} {e.v('one', ONE)}"]
     if mode is not AddMode.REPLACE:
         adds.append(f"{e.n('instance_count')} :one")

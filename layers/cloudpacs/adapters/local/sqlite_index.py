@@ -161,6 +161,24 @@ class SqliteIndex:
                     rec.stored_at,
                 ),
             )
+            if existing is not None:  # a replacement's attributes take effect
+                db.execute(
+                    "UPDATE studies SET attrs = ?, patient_id = ?, accession = ?,"
+                    " study_date = ?, name_norm = ? WHERE study_uid = ?",
+                    (
+                        _dumps(entry.study_attrs),
+                        fields.patient_id,
+                        fields.accession_number,
+                        fields.study_date,
+                        fields.name_norm,
+                        rec.study_uid,
+                    ),
+                )
+                db.execute(
+                    "UPDATE series SET attrs = ?, modality = ?"
+                    " WHERE study_uid = ? AND series_uid = ?",
+                    (_dumps(entry.series_attrs), entry.modality, rec.study_uid, rec.series_uid),
+                )
             added = 0 if existing is not None else 1
             db.execute(
                 "UPDATE series SET instance_count = instance_count + ?, revision = revision + 1"
