@@ -13,17 +13,19 @@ import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from pydicom.uid import CTImageStorage, generate_uid
-from pynetdicom import AE
+from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+from pynetdicom import AE, evt
 
-from tests.dimse.factory import ct_instance
-from tests.dimse.harness import BRIDGE_AE, Bridge, start_bridge
+from dimse_bridge.contexts import STUDY_ROOT_MOVE
+from tests.dimse.factory import ct_instance, part10
+from tests.dimse.harness import BRIDGE_AE, Bridge, query, start_bridge
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ def _issue(
     issuer: tuple[x509.Name, ec.EllipticCurvePrivateKey] | None,
     *,
     ca: bool = False,
-    usage: x509.ObjectIdentifier | None = None,
+    usage: tuple[x509.ObjectIdentifier, ...] = (),
 ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.UTC)
@@ -77,8 +79,8 @@ def _issue(
     else:
         names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
         builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
-        if usage is not None:
-            builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        if usage:
+            builder = builder.add_extension(x509.ExtendedKeyUsage(list(usage)), critical=False)
     cert = builder.sign(issuer_key, hashes.SHA256())
     (folder / f"{stem}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_pem = key.private_bytes(
@@ -95,8 +97,10 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     folder = tmp_path_factory.mktemp("pki")
     ca_cert, ca_key = _issue(folder, "ca", "cloudpacs test CA", None, ca=True)
     issuer = (ca_cert.subject, ca_key)
-    _issue(folder, "server", "localhost", issuer, usage=ExtendedKeyUsageOID.SERVER_AUTH)
-    _issue(folder, "client", "CT_SCANNER_1", issuer, usage=ExtendedKeyUsageOID.CLIENT_AUTH)
+    # The bridge's certificate also authenticates it as a client (C-MOVE sub-associations).
+    both = (ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH)
+    _issue(folder, "server", "localhost", issuer, usage=both)
+    _issue(folder, "client", "CT_SCANNER_1", issuer, usage=(ExtendedKeyUsageOID.CLIENT_AUTH,))
     return Pki(
         folder / "ca.pem",
         folder / "server.pem",
@@ -153,3 +157,49 @@ def test_client_without_certificate_is_refused(tls_bridge: Bridge, pki: Pki) -> 
     assert not plain.is_established
     reasons = [e["reason"] for e in tls_bridge.audit()]
     assert reasons.count("tls_handshake_failed") == 2
+
+
+def test_c_move_to_a_tls_destination(tmp_path: Path, pki: Pki) -> None:
+    """The sub-association verifies the destination against the CA, with the bridge's cert."""
+    received: list[str] = []
+
+    def on_store(event: Any) -> int:
+        received.append(event.dataset.SOPInstanceUID)
+        return 0
+
+    dest = AE(ae_title="TLS_DEST")
+    dest.add_supported_context(CTImageStorage, ExplicitVRLittleEndian)
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(pki.server_cert, pki.server_key)
+    server_ctx.load_verify_locations(pki.ca)
+    server_ctx.verify_mode = ssl.CERT_REQUIRED
+    scp = dest.start_server(
+        ("127.0.0.1", 0),
+        block=False,
+        ssl_context=server_ctx,
+        evt_handlers=[(evt.EVT_C_STORE, on_store)],
+    )
+    assert scp is not None
+    destinations = {"TLS_DEST": {"host": "localhost", "port": scp.server_address[1], "tls": True}}
+    running = start_bridge(
+        tmp_path,
+        tls_cert=pki.server_cert,
+        tls_key=pki.server_key,
+        tls_ca=pki.ca,
+        move_destinations=destinations,
+    )
+    try:
+        ds = ct_instance(generate_uid(), generate_uid(), 1)
+        assert running.services.ingest.store(part10(ds)).ok
+        ae = AE(ae_title="WORKSTATION_1")
+        ae.add_requested_context(STUDY_ROOT_MOVE)
+        tls_args = (_client_context(pki, with_certificate=True), "localhost")
+        assoc = ae.associate("127.0.0.1", running.port, ae_title=BRIDGE_AE, tls_args=tls_args)
+        identifier = query(QueryRetrieveLevel="STUDY", StudyInstanceUID=ds.StudyInstanceUID)
+        statuses = [s.Status for s, _ in assoc.send_c_move(identifier, "TLS_DEST", STUDY_ROOT_MOVE)]
+        assoc.release()
+        assert statuses[-1] == 0x0000
+        assert received == [ds.SOPInstanceUID]
+    finally:
+        running.server.stop(grace=2)
+        scp.shutdown()
