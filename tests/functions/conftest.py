@@ -35,3 +35,9 @@ def dicomweb_api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api
     """The same DICOMweb API on the local server and on the Lambda handlers."""
     with running_api(request.param, tmp_path) as running:
         yield running
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Powertools warns when an invocation emitted no metric (a search with no hits, a GET of
+    # an upload's status): expected here, as it is in AWS.
+    config.addinivalue_line("filterwarnings", "ignore:No application metrics to publish")
