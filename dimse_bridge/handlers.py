@@ -83,8 +83,12 @@ def _reject(event: Event, result: int, diagnostic: int) -> None:
 
 
 def handle_accepted(event: Event, bridge: Bridge) -> None:
-    """EVT_ACCEPTED: the association event of an admitted peer."""
-    bridge.record(bridge.session(event.assoc), "associate", Outcome.SUCCESS, SUCCESS)
+    """EVT_ACCEPTED: the association event of an admitted peer (aborted if unrecordable)."""
+    try:
+        bridge.record(bridge.session(event.assoc), "associate", Outcome.SUCCESS, SUCCESS)
+    except Exception:
+        log.exception("the association could not be audited; aborting it")
+        event.assoc.abort(block=False)
 
 
 def handle_rejected(event: Event, bridge: Bridge) -> None:

@@ -18,6 +18,7 @@ from tests.dimse.harness import ALL_SYNTAXES, DCMTK_TOOLS, Bridge, StorageScp, s
 def move_destination() -> Iterator[StorageScp]:
     ae = AE(ae_title="MOVE_DEST")
     for cx in AllStoragePresentationContexts:
+        assert cx.abstract_syntax is not None
         ae.add_supported_context(cx.abstract_syntax, ALL_SYNTAXES)
     holder: dict[str, StorageScp] = {}
 
@@ -27,7 +28,7 @@ def move_destination() -> Iterator[StorageScp]:
             scp.received.append((event.assoc.requestor.ae_title, event.encoded_dataset()))
         return 0
 
-    handlers = [(evt.EVT_C_STORE, on_store)]
+    handlers: list[Any] = [(evt.EVT_C_STORE, on_store)]
     server = ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=handlers)
     assert server is not None
     holder["scp"] = StorageScp("MOVE_DEST", server)
