@@ -10,7 +10,8 @@
   The layer for this machine's architecture is built into ``.bench/`` for it (the deployed
   one is arm64 and cannot load here); without it, the dev environment is measured instead
   and ``environment`` says so. Several runs; the minimum and the median are reported, with
-  the packages that weigh most.
+  the packages whose own import time weighs most, and the same import without the layer's
+  bytecode (what every cold start paid before the layer shipped it).
 - ``layer``: unzipped size of the deployed layer (``layers/.build/python``, ``make layer``)
   and of the function code, against Lambda's 250 MB limit for function code and layers.
 """
@@ -86,11 +87,17 @@ def _lambda_like_path(bench: Path) -> tuple[list[str], str]:
     return [str(layer / "python"), str(sdk)], f"the layer built for {arch}, python -S"
 
 
-def _measure(function: str, path: list[str]) -> tuple[float, dict[str, float]]:
+def _measure(
+    function: str, path: list[str], *, bytecode: bool = True
+) -> tuple[float, dict[str, float]]:
+    """One cold import. Nothing is written (Lambda's /opt is read-only); without ``bytecode``
+    the layer's .pyc files are not looked at, as when a layer ships none."""
     env = {"PATH": os.environ.get("PATH", ""), **ENVIRONMENT, "PYTHONPATH": os.pathsep.join(path)}
     env["POWERTOOLS_SERVICE_NAME"] = function
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    flags = [] if bytecode else ["-X", f"pycache_prefix={ROOT / '.bench' / 'no-bytecode'}"]
     done = subprocess.run(
-        [sys.executable, "-S", "-X", "importtime", "-c", "import handler"],
+        [sys.executable, "-S", *flags, "-X", "importtime", "-c", "import handler"],
         cwd=ROOT / "functions" / function,
         env=env,
         capture_output=True,
@@ -100,12 +107,13 @@ def _measure(function: str, path: list[str]) -> tuple[float, dict[str, float]]:
     total = 0.0
     heaviest: dict[str, float] = {}
     for match in _LINE.finditer(done.stderr):
-        cumulative_us, indent, name = int(match.group(2)), len(match.group(3)), match.group(4)
+        self_us, cumulative_us, name = int(match.group(1)), int(match.group(2)), match.group(4)
         if name == "handler":
             total = cumulative_us / 1000
-        elif indent <= 3:  # the handler's direct imports
-            top = name.split(".")[0] if not name.startswith("cloudpacs") else name
-            heaviest[top] = heaviest.get(top, 0.0) + cumulative_us / 1000
+            heaviest["handler module (settings, clients, app)"] = self_us / 1000
+        else:  # own time of each module, summed per top-level package
+            top = name.split(".")[0]
+            heaviest[top] = heaviest.get(top, 0.0) + self_us / 1000
     return total, heaviest
 
 
@@ -123,10 +131,12 @@ def run(report: dict[str, Any]) -> None:
         runs = [_measure(function, path) for _ in range(RUNS)]
         totals = [total for total, _ in runs]
         heaviest = runs[totals.index(min(totals))][1]
+        uncompiled = [_measure(function, path, bytecode=False)[0] for _ in range(2)]
         imports[function] = {
             "min_ms": round(min(totals)),
             "median_ms": round(statistics.median(totals)),
             "within_target": min(totals) <= TARGET_MS,
+            "without_bytecode_min_ms": round(min(uncompiled)),
             "heaviest_ms": {
                 name: round(ms) for name, ms in sorted(heaviest.items(), key=lambda kv: -kv[1])[:6]
             },
