@@ -20,9 +20,10 @@ from typing import Any
 
 import boto3
 import pytest
+from moto import mock_aws
+
 from cloudpacs.adapters.aws.table_schema import create_table_kwargs
 from cloudpacs.ports import BlobStore, Index
-from moto import mock_aws
 
 REGION = "us-east-1"
 TABLE = "cloudpacs-contract"

@@ -17,6 +17,8 @@ from typing import Any
 
 import boto3
 import pytest
+from moto import mock_aws
+
 from cloudpacs.adapters.aws.cloudwatch_audit import AuditWriteFailed, CloudWatchAuditSink
 from cloudpacs.adapters.local.jsonl_audit import JsonlAuditSink
 from cloudpacs.security.audit import (
@@ -30,7 +32,6 @@ from cloudpacs.security.audit import (
 )
 from cloudpacs.security.identity import AuthMethod, Identity
 from cloudpacs.security.permissions import Action, Role
-from moto import mock_aws
 
 REGION = "eu-west-1"
 GROUP = "/cloudpacs/test/audit"

@@ -7,6 +7,7 @@ import hashlib
 from typing import Any
 
 import pytest
+
 from cloudpacs.adapters.aws.dynamo_index import DynamoIndex
 from cloudpacs.adapters.aws.s3_store import S3BlobStore
 from cloudpacs.dicom.names import normalize_name

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+
 from cloudpacs.dicom.names import normalize_name
 from cloudpacs.model import AddOutcome, StudyKeys
 

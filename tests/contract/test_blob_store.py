@@ -6,6 +6,7 @@ import hashlib
 import os
 
 import pytest
+
 from cloudpacs.keys import instance_key, study_prefix
 from cloudpacs.ports import BlobExists, BlobNotFound
 

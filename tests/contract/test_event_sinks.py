@@ -13,10 +13,11 @@ from typing import Any
 
 import boto3
 import pytest
+from moto import mock_aws
+
 from cloudpacs.adapters.aws.eventbridge_events import EventBridgeEventSink, EventPublishFailed
 from cloudpacs.adapters.local.hook_events import HookEventSink
 from cloudpacs.security.events import EventSink, InstanceEvent, InstanceEventType
-from moto import mock_aws
 
 REGION = "eu-west-1"
 BUS = "cloudpacs-test"

@@ -7,6 +7,7 @@ study the keys describe comes back, once, as the same record ``get_study`` reads
 from __future__ import annotations
 
 import pytest
+
 from cloudpacs.dicom.names import normalize_name
 from cloudpacs.model import StudyKeys
 

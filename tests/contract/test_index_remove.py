@@ -4,6 +4,7 @@ from what remains, and series and studies left empty disappear."""
 from __future__ import annotations
 
 import pytest
+
 from cloudpacs.model import IndexEntry, StudyKeys
 
 from .conftest import Adapters

@@ -16,7 +16,6 @@ from cloudpacs.runtime import Services, build_services
 from cloudpacs.settings import load_settings
 from cloudpacs.web.app import create_app
 
-
 UNAUDITED_PATHS = frozenset({"/health", "/openapi.json", "/docs", "/redoc"})
 
 

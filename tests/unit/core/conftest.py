@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from cloudpacs.runtime import Services, build_services
 from cloudpacs.settings import load_settings
 

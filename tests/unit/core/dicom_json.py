@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydicom.datadict import dictionary_VR, tag_for_keyword
+
 from cloudpacs.model import JsonDataset
 from cloudpacs.services.matching import MatchKey
-from pydicom.datadict import dictionary_VR, tag_for_keyword
 
 
 def tag(keyword: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from cloudpacs.errors import NotAcceptable
 from cloudpacs.web.accept import Acceptable, choose, parse_accept
 

@@ -13,13 +13,14 @@ import warnings
 
 import pydicom
 import pytest
+from pydicom.dataset import FileDataset
+from pydicom.encaps import encapsulate, fragment_frame, generate_frames
+from pydicom.uid import JPEGBaseline8Bit
+
 from cloudpacs.dicom.frames import join_fragments
 from cloudpacs.dicom.parse import parse_instance
 from cloudpacs.errors import InvalidDicom
 from cloudpacs.model import FrameTable
-from pydicom.dataset import FileDataset
-from pydicom.encaps import encapsulate, fragment_frame, generate_frames
-from pydicom.uid import JPEGBaseline8Bit
 
 from .conftest import DataFile
 from .instances import sample, to_bytes

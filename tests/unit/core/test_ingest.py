@@ -11,12 +11,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from pydicom.uid import generate_uid
+
 from cloudpacs.dicom.parse import parse_instance
 from cloudpacs.keys import instance_key
 from cloudpacs.model import AddResult, IndexEntry, InstanceRecord
 from cloudpacs.runtime import Services
 from cloudpacs.services.ingest import StoreStatus
-from pydicom.uid import generate_uid
 
 from .dicom_json import tag
 from .instances import instance

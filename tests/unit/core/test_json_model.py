@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from cloudpacs.dicom.json_model import BULK_BASE, bind_base, dumps, instance_metadata, select
 from pydicom.dataset import Dataset
+
+from cloudpacs.dicom.json_model import BULK_BASE, bind_base, dumps, instance_metadata, select
 
 from .dicom_json import tag
 from .instances import sample

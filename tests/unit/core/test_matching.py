@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from cloudpacs.services.matching import matches, matches_all
 
 from .dicom_json import dataset, key

@@ -7,6 +7,7 @@ feed the body in every chunk size from one byte to the whole body.
 from __future__ import annotations
 
 import pytest
+
 from cloudpacs.errors import BadRequest
 from cloudpacs.multipart import MultipartParser, Part, boundary_of, encode_parts, new_boundary
 

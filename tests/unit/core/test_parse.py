@@ -6,11 +6,12 @@ import hashlib
 import io
 
 import pytest
+from pydicom.dataset import Dataset
+from pydicom.uid import generate_uid
+
 from cloudpacs.dicom.parse import parse_instance
 from cloudpacs.errors import BadRequest, InvalidDicom
 from cloudpacs.uids import check_uid, is_valid_uid
-from pydicom.dataset import Dataset
-from pydicom.uid import generate_uid
 
 from .dicom_json import tag
 from .instances import instance, sample, sample_bytes, to_bytes

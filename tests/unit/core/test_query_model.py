@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from cloudpacs.dicom.attributes import Level
 from cloudpacs.errors import BadRequest
 from cloudpacs.services.matching import MatchKey

@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydicom.datadict import keyword_for_tag
+from pydicom.uid import generate_uid
+
 from cloudpacs.dicom.attributes import Level
 from cloudpacs.dicom.json_model import BULK_BASE
 from cloudpacs.errors import NotFound
@@ -25,8 +28,6 @@ from cloudpacs.runtime import Services, build_services
 from cloudpacs.services.query import QueryResult
 from cloudpacs.services.query_model import parse_qido
 from cloudpacs.settings import load_settings
-from pydicom.datadict import keyword_for_tag
-from pydicom.uid import generate_uid
 
 from .dicom_json import tag
 from .instances import instance

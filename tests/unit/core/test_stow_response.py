@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from cloudpacs.dicom.json_model import BULK_BASE
 from cloudpacs.services.ingest import (
     CANNOT_UNDERSTAND,

@@ -22,10 +22,11 @@ from pathlib import Path
 
 import pydicom
 import pytest
-from cloudpacs.deid import NotPart10, Profile, QuarantinedInstance, deidentify_bytes
-from cloudpacs.deid.quarantine import check_pixels
 from pydicom.data import data_manager
 from pydicom.dataset import Dataset
+
+from cloudpacs.deid import NotPart10, Profile, QuarantinedInstance, deidentify_bytes
+from cloudpacs.deid.quarantine import check_pixels
 
 SECRET = b"unit-test-deployment-secret-0001"
 OTHER_SECRET = b"another-deployment-secret-000002"

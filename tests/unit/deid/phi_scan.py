@@ -26,6 +26,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pydicom.charset import convert_encodings, encode_string
+from pydicom.dataelem import DataElement
+from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
+
 from cloudpacs.deid import table
 from cloudpacs.deid.actions import resolve
 from cloudpacs.deid.elements import DUMMY_TEXT
@@ -33,10 +38,6 @@ from cloudpacs.deid.engine import CONTENT_SEQUENCES
 from cloudpacs.deid.method import IMPLEMENTATION_VERSION_NAME
 from cloudpacs.deid.privates import SAFE_PRIVATE, DeclaredSafe
 from cloudpacs.deid.profile import Profile
-from pydicom.charset import convert_encodings, encode_string
-from pydicom.dataelem import DataElement
-from pydicom.dataset import Dataset
-from pydicom.multival import MultiValue
 
 DUMMIES = {DUMMY_TEXT, "19000101", "19000101000000", "000000", "000D", "PSEUDONYM"}
 PATIENT_NAME, PATIENT_ID = 0x00100010, 0x00100020

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from cloudpacs.deid.dates import shift_da, shift_dt
 from cloudpacs.deid.scrub import Scrubber
 

@@ -10,6 +10,7 @@ one rule for legitimate matches).
 from __future__ import annotations
 
 import pytest
+
 from cloudpacs.deid import (
     DeidentificationError,
     NotPart10,

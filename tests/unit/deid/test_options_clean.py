@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime
 
-from cloudpacs.deid import Profile, deidentify
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
+
+from cloudpacs.deid import Profile, deidentify
 
 from .builders import code, content_item, ct_dataset, sr_dataset
 from .conftest import SECRET

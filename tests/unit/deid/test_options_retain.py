@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+
 from cloudpacs.deid import Profile, deidentify
 from cloudpacs.deid.actions import resolve
 from cloudpacs.deid.pseudonym import DATE_SHIFT_MAX_DAYS, DATE_SHIFT_MIN_DAYS
 from cloudpacs.deid.table import Rule, load
-from pydicom.dataset import Dataset
-from pydicom.sequence import Sequence
 
 from .builders import ct_dataset
 from .conftest import SECRET

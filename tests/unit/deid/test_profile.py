@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+
 from cloudpacs.deid import Profile
 
 EXPECTED_CODES = {

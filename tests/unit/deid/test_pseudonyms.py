@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pydicom
 import pytest
-from cloudpacs.deid import Profile, deidentify
-from cloudpacs.deid.pseudonym import Pseudonymizer, patient_key
-from cloudpacs.uids import is_valid_uid
 from pydicom.data import data_manager
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
+
+from cloudpacs.deid import Profile, deidentify
+from cloudpacs.deid.pseudonym import Pseudonymizer, patient_key
+from cloudpacs.uids import is_valid_uid
 
 from .builders import ct_dataset
 from .conftest import OTHER_SECRET, SECRET, CorpusFile

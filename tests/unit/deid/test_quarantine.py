@@ -11,6 +11,7 @@ from __future__ import annotations
 from io import BytesIO
 
 import pytest
+
 from cloudpacs.deid import (
     DeidentificationError,
     Profile,

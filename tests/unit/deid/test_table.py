@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 
 import pytest
+
 from cloudpacs.deid.actions import resolve
 from cloudpacs.deid.profile import Profile
 from cloudpacs.deid.table import OPTION_KEYS, load

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from cloudpacs.dicom.names import normalize_name
 
 

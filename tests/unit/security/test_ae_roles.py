@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from cloudpacs.security.ae_roles import AeRoleMap, AeRule
 from cloudpacs.security.identity import AuthMethod
 from cloudpacs.security.permissions import Action, Role, authorize

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from cloudpacs.security.cors import CorsPolicy, header_lookup, normalize_origin
 
 VIEWER = "https://viewer.example.org"

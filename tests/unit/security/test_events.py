@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from cloudpacs.model import InstanceRecord
 from cloudpacs.security.events import InstanceEvent, InstanceEventType, NullEventSink
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from cloudpacs.errors import Unauthorized
 from cloudpacs.security.identity import (
     AuthMethod,

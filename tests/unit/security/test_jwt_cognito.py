@@ -17,9 +17,10 @@ from typing import Any
 import boto3
 import pytest
 import requests
+from moto import mock_aws
+
 from cloudpacs.security.jwt_verifier import JwtVerifier, TokenRejected
 from cloudpacs.security.permissions import Action, Role, authorize
-from moto import mock_aws
 
 from .jwks_server import JwksServer
 

@@ -17,6 +17,10 @@ from typing import Any
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
 from cloudpacs.security.identity import AuthMethod
 from cloudpacs.security.jwt_verifier import (
     JwksUnavailable,
@@ -25,9 +29,6 @@ from cloudpacs.security.jwt_verifier import (
     bearer_token,
 )
 from cloudpacs.security.permissions import Role
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import RSAAlgorithm
 
 from .jwks_server import JwksServer
 

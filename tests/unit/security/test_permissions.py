@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+
 from cloudpacs.security.identity import AuthMethod, Identity
 from cloudpacs.security.permissions import (
     PERMISSIONS,
