@@ -7,7 +7,7 @@ out: the Lambda Python runtime provides it. pynetdicom is not a runtime dependen
 package, so it never reaches the layer.
 
 The layer ships bytecode: Lambda mounts it read-only, so without ``.pyc`` files every cold start
-compiles every module again (about twice the import time, docs/cost.md has the figures). The
+compiles every module again (about three times the import time: benchmarks/cold_start.py). The
 bytecode is ``unchecked-hash`` (PEP 552): valid whatever the files' modification times, which
 CDK's asset zips reset, and the same bytes on every build. It is written only when this Python
 is the functions' version (bytecode is specific to it).

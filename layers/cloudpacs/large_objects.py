@@ -37,7 +37,7 @@ def attach_large_objects(services: Services) -> None:
         inbox,
         max_upload_bytes=settings.max_upload_bytes,
         part_bytes=settings.upload_part_bytes,
-        url_expiry_seconds=settings.presign_expiry_seconds,
+        url_expiry_seconds=settings.upload_url_expiry_seconds,
         record_days=settings.upload_expiry_days,
         max_receives=settings.ingest_max_receives,
     )

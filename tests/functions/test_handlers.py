@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from pydicom.uid import generate_uid
 
+from cloudpacs.observability import logger
 from cloudpacs.settings import SettingsError, settings_from_environment
 from tests.support.aws_world import ENVIRONMENT, environment
 from tests.support.lambda_api import LambdaApi
@@ -96,6 +97,8 @@ def test_qido_reads_repeated_query_keys(handlers: dict[str, Any]) -> None:
     [found] = json.loads(result["body"])
     assert found["00081030"]["Value"] == ["CT CHEST"] and found["00080061"]["Value"] == ["CT"]
     assert _header(result, "X-Request-Id") == event["requestContext"]["requestId"]
+    # Log lines of the invocation carry API Gateway's request id as their correlation id.
+    assert logger.get_correlation_id() == event["requestContext"]["requestId"]
 
 
 def test_wado_answers_binary_bodies_base64_encoded(handlers: dict[str, Any]) -> None:

@@ -156,7 +156,8 @@ class UploadService:
             log.info("upload %s: object already taken by another delivery", upload_id)
             return record
         working = _replace(record, state=UploadState.PROCESSING, attempts=record.attempts + 1)
-        self.ledger.save(working)
+        if not self.ledger.save(working):
+            return self.ledger.get(upload_id)  # finished by another delivery meanwhile
         try:
             finished = self._ingest(working, data)
         except Exception as exc:
