@@ -4,6 +4,7 @@ flags and decoded bodies, checked on the raw Lambda response rather than through
 from __future__ import annotations
 
 import base64
+import gzip
 import importlib
 import json
 import sys
@@ -194,3 +195,40 @@ def test_cold_start_names_the_missing_settings() -> None:
         with pytest.raises(SettingsError, match="CLOUDPACS_INBOX_BUCKET_NAME"):
             importlib.import_module("functions.stow.handler")
     sys.modules.pop("functions.stow.handler", None)
+
+
+def test_large_dicom_json_is_gzip_compressed_for_clients_that_accept_it(
+    handlers: dict[str, Any],
+) -> None:
+    study, series = generate_uid(), generate_uid()
+    objects = [ct_instance(study, series, n, rows=8, columns=8) for n in range(1, 61)]
+    body, headers = stow_body(objects)
+    stored = LambdaApi(handlers).invoke(
+        "POST", "/dev/dicom-web/studies", headers=list(headers.items()), body=body
+    )
+    assert stored.status == 200
+    path = f"/dicom-web/studies/{study}/series/{series}/metadata"
+    resource = "/dicom-web/studies/{study}/series/{series}/metadata"
+    params = {"study": study, "series": series}
+    for encoding in ("gzip, deflate", None):
+        event = rest_event(
+            "GET",
+            path,
+            resource=resource,
+            path_parameters=params,
+            headers=[("Accept-Encoding", encoding)] if encoding else [],
+        )
+        if encoding is None:
+            event["headers"].pop("Accept-Encoding", None)
+            event["multiValueHeaders"].pop("Accept-Encoding", None)
+        result = _call(handlers, "wado", event)
+        assert result["statusCode"] == 200
+        if encoding:
+            assert _header(result, "Content-Encoding") == "gzip"
+            assert result["isBase64Encoded"] is True
+            text = gzip.decompress(base64.b64decode(result["body"]))
+        else:
+            assert result["isBase64Encoded"] is False
+            text = result["body"].encode()
+        assert len(json.loads(text)) == 60
+    assert len(text) > 64 * 1024

@@ -7,6 +7,9 @@ with only the named routers, the metric hooks and middleware, wrapped in Mangum:
 - ``application/dicom+json`` (and the other JSON / XML types) returned as text; every other
   type (DICOM, multipart/related, octet-stream) base64-encoded, which API Gateway decodes
   because its binary media types are ``*/*`` (stacks/api/rest_api.py);
+- DICOM JSON over 64 KB gzip-compressed for clients that accept it: the metadata of a
+  series of thousands of instances is tens of MB of JSON, far over Lambda's 6 MB response
+  limit, and a tenth of that compressed (the compressed body travels base64-encoded);
 - the stage prefix of the public URL (``/dev`` in ``https://.../dev/dicom-web``) taken from
   the event, so RetrieveURL and BulkDataURI point where the client can reach them.
 """
@@ -17,6 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mangum import Mangum
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cloudpacs.lambda_env import function_settings
@@ -31,6 +35,10 @@ TEXT_MIME_TYPES = [
     "application/problem+json",
     "text/",
 ]
+GZIP_MINIMUM_BYTES = 64 * 1024
+NOT_COMPRESSED = ("application/dicom", "multipart/related", "application/octet-stream")
+"""DICOM bodies are sent as they are (often compressed already, and large: redirected over
+the limit); DICOM JSON is compressed for clients that accept gzip."""
 REQUIRED: dict[str, tuple[str, ...]] = {"stow": ("inbox_bucket_name",)}
 """Settings a function needs beyond the aws backend's own (``settings.py``)."""
 
@@ -64,7 +72,12 @@ def lambda_http_app(function: str, *routes: str) -> HttpHandler:
     services = build_services(settings)
     instrument(services)
     app = create_app(services, routes=routes or (function,))
-    asgi = Mangum(StagePrefix(RouteMetrics(app)), lifespan="off", text_mime_types=TEXT_MIME_TYPES)
+    compressed = GZipMiddleware(
+        app, minimum_size=GZIP_MINIMUM_BYTES, exclude_content_types=NOT_COMPRESSED
+    )
+    asgi = Mangum(
+        StagePrefix(RouteMetrics(compressed)), lifespan="off", text_mime_types=TEXT_MIME_TYPES
+    )
 
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return asgi(event, context)
