@@ -221,3 +221,28 @@ def test_the_live_local_server_takes_and_gives_the_same_20_mb(
         dicomweb = DICOMwebClient(url=url)
         instance = dicomweb.retrieve_instance(study, series, sop)
         assert instance.PixelData == pydicom.dcmread(io.BytesIO(data)).PixelData
+
+
+def test_the_ingest_of_an_upload_is_audited_in_the_name_of_its_owner(
+    world: AwsWorld, handlers: dict[str, Any], api: LambdaApi
+) -> None:
+    import boto3
+
+    from tests.support.aws_world import AUDIT_GROUP
+
+    api.claims = claims("tech.jane", groups="technologist,viewer")
+    study = generate_uid()
+    data = ct_instance(study, generate_uid(), 1, rows=8, columns=8)
+    with httpx.Client(transport=LambdaTransport(api), base_url=BASE_URL) as http:
+        upload_id = start_upload(http, data)
+    deliver_inbox(world, handlers["ingest"])
+    logs = boto3.client("logs")
+    events = [
+        json.loads(e["message"]) for e in logs.filter_log_events(logGroupName=AUDIT_GROUP)["events"]
+    ]
+    [stored] = [e for e in events if e["request_id"] == upload_id]
+    assert stored["action"] == "store" and stored["outcome"] == "success"
+    assert stored["entry_point"] == "inbox"
+    assert stored["actor"] == "tech.jane" and stored["roles"] == ["technologist", "viewer"]
+    assert stored["study_uid"] == study and stored["instance_count"] == 1
+    assert any(e["action"] == "upload" and e["actor"] == "tech.jane" for e in events)

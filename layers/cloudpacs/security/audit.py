@@ -73,6 +73,8 @@ class Outcome(enum.StrEnum):
 class EntryPoint(enum.StrEnum):
     DICOMWEB = "dicomweb"
     DIMSE = "dimse"
+    INBOX = "inbox"
+    """The ingest of a large upload, after the request that declared it (docs/uploads.md)."""
 
 
 def utc_now() -> str:

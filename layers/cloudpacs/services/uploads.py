@@ -23,6 +23,7 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -82,6 +83,8 @@ class UploadService:
         self.url_expiry_seconds = url_expiry_seconds
         self.record_seconds = record_days * 86400
         self.max_receives = max_receives
+        self.on_finished: list[Callable[[UploadRecord], None]] = []
+        """Called once an upload's outcome is recorded (the audit event of its ingest)."""
 
     # -- the API side -------------------------------------------------------------------
     def create(
@@ -91,6 +94,7 @@ class UploadService:
         content_type: str | None,
         study: str | None,
         owner: str | None,
+        owner_roles: tuple[str, ...] = (),
     ) -> tuple[UploadRecord, UploadTarget]:
         content_type = (content_type or DICOM).strip()
         media = content_type.split(";", 1)[0].strip().lower()
@@ -119,6 +123,7 @@ class UploadService:
             content_type=content_type,
             size=size,
             owner=owner,
+            owner_roles=owner_roles,
             study=study,
             multipart_id=target.multipart_id,
         )
@@ -166,22 +171,31 @@ class UploadService:
             raise
         if finished.http_status == SERVER_FAILURE and attempt < self.max_receives:
             raise TransientIngestFailure(f"upload {upload_id}: no instance could be stored")
-        self.ledger.save(finished)
+        if self.ledger.save(finished):
+            self._finished(finished)
         self.inbox.delete(key)
         return finished
 
+    def _finished(self, record: UploadRecord) -> None:
+        for hook in self.on_finished:
+            try:
+                hook(record)
+            except Exception:
+                # The outcome is recorded; failing now would ingest the upload again.
+                log.exception("a hook failed for upload %s", record.upload_id)
+
     def give_up(self, record: UploadRecord, reason: str) -> None:
         """Record that the upload will not be ingested (its message goes to the DLQ)."""
-        self.ledger.save(
-            _replace(
-                record,
-                state=UploadState.FAILED,
-                http_status=SERVER_FAILURE,
-                response=_error_json(SERVER_FAILURE, reason),
-                reasons=(reason,),
-                finished_at=_now(),
-            )
+        failed = _replace(
+            record,
+            state=UploadState.FAILED,
+            http_status=SERVER_FAILURE,
+            response=_error_json(SERVER_FAILURE, reason),
+            reasons=(reason,),
+            finished_at=_now(),
         )
+        if self.ledger.save(failed):
+            self._finished(failed)
 
     def _ingest(self, record: UploadRecord, data: bytes) -> UploadRecord:
         if len(data) > self.max_upload_bytes:
@@ -193,12 +207,13 @@ class UploadService:
         except CloudPacsError as exc:
             return _refused(record, exc)
         status, dataset = stow_response(outcomes)
+        stored = [o for o in outcomes if o.ok]
+        studies = {o.study_uid for o in stored if o.study_uid}
         body = json.dumps(dataset, separators=(",", ":")).encode()
         reasons = tuple(o.message for o in outcomes if not o.ok and o.message)
         if len(body) > MAX_RECORDED_RESPONSE:
             dataset.pop("00081199", None)
-            stored = sum(1 for o in outcomes if o.ok)
-            reasons += (f"{stored} instances stored; the list is too long to keep",)
+            reasons += (f"{len(stored)} instances stored; the list is too long to keep",)
             body = json.dumps(dataset, separators=(",", ":")).encode()
         return _replace(
             record,
@@ -207,6 +222,8 @@ class UploadService:
             response=body,
             reasons=reasons,
             finished_at=_now(),
+            stored_count=len(stored),
+            stored_study=studies.pop() if len(studies) == 1 else None,
         )
 
     def _store(self, record: UploadRecord, data: bytes) -> list[StoreOutcome]:

@@ -58,6 +58,8 @@ class UploadRecord:
     content_type: str = "application/dicom"
     size: int | None = None
     owner: str | None = None
+    owner_roles: tuple[str, ...] = ()
+    """The creator's roles when the upload was declared (for the audit event of its ingest)."""
     study: str | None = None
     """Target study (like ``POST /studies/{study}``): instances of other studies fail."""
     multipart_id: str | None = None
@@ -67,11 +69,15 @@ class UploadRecord:
     reasons: tuple[str, ...] = ()
     attempts: int = 0
     finished_at: str | None = None
+    stored_count: int = 0
+    stored_study: str | None = None
+    """The Study Instance UID of what was stored, when it was one study."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["state"] = self.state.value
         data["reasons"] = list(self.reasons)
+        data["owner_roles"] = list(self.owner_roles)
         data["response"] = base64.b64encode(self.response).decode() if self.response else None
         return data
 
@@ -80,6 +86,7 @@ class UploadRecord:
         values = dict(data)
         values["state"] = UploadState(values["state"])
         values["reasons"] = tuple(values.get("reasons") or ())
+        values["owner_roles"] = tuple(values.get("owner_roles") or ())
         response = values.get("response")
         values["response"] = base64.b64decode(response) if response else None
         return cls(**values)

@@ -38,12 +38,12 @@ def _uploads(request: Request) -> UploadService:
     return uploads
 
 
-def _caller(request: Request) -> tuple[str | None, bool]:
-    """(user name, is admin) of the authenticated caller, when there is one."""
+def _caller(request: Request) -> tuple[str | None, frozenset[Role]]:
+    """(user name, roles) of the authenticated caller, when there is one."""
     identity = getattr(request.state, "identity", None)
     username = getattr(identity, "username", None)
     roles: frozenset[Role] = getattr(identity, "roles", frozenset())
-    return (username if isinstance(username, str) else None), Role.ADMIN in roles
+    return (username if isinstance(username, str) else None), roles
 
 
 async def _declaration(request: Request) -> dict[str, Any]:
@@ -83,13 +83,14 @@ async def create_upload(request: Request) -> JSONResponse:
     """Declare an upload: ``{"size": bytes, "contentType": ..., "study": uid}``, all optional."""
     uploads = _uploads(request)
     declared = await _declaration(request)
-    owner, _ = _caller(request)
+    owner, roles = _caller(request)
     record, target = await run_in_threadpool(
         lambda: uploads.create(
             size=declared.get("size"),
             content_type=declared.get("contentType"),
             study=declared.get("study"),
             owner=owner,
+            owner_roles=tuple(sorted(role.value for role in roles)),
         )
     )
     root = base_url(request) + "/"
@@ -108,8 +109,8 @@ async def create_upload(request: Request) -> JSONResponse:
 async def upload_status(request: Request, upload: str) -> Response:
     """202 while the upload is pending or being ingested; then the STOW-RS answer."""
     record = await run_in_threadpool(_uploads(request).status, upload)
-    username, admin = _caller(request)
-    if record.owner and username and record.owner != username and not admin:
+    username, roles = _caller(request)
+    if record.owner and username and record.owner != username and Role.ADMIN not in roles:
         raise NotFound(f"upload {upload[:40]!r} not found (or expired)")
     return _status_response(record, base_url(request))
 
