@@ -14,17 +14,16 @@ calling AE in as ``admin`` **only when bound to a loopback address** (the laptop
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from cloudpacs.security.ae_roles import AeRoleMap
-from cloudpacs.settings import SettingsError
+from cloudpacs.settings import is_loopback, validated
 
 LOCAL_AE_ROLES: dict[str, str | list[str]] = {"*": "admin"}
 """The whitelist used when none is configured and the bridge listens on loopback only."""
@@ -153,22 +152,6 @@ class _YamlSection(PydanticBaseSettingsSource):
         return dict(section) if isinstance(section, dict) else {}
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def load_dimse_settings(**overrides: Any) -> DimseSettings:
     """Build and validate the bridge settings; errors become one readable ``SettingsError``."""
-    try:
-        return DimseSettings(**overrides)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "settings"
-            problems.append(f"{where}: {err['msg']}")
-        raise SettingsError("invalid DIMSE settings: " + "; ".join(problems)) from None
+    return validated(DimseSettings, "DIMSE", **overrides)

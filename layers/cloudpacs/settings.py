@@ -11,7 +11,7 @@ import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -117,6 +117,27 @@ class Settings(BaseSettings):
     event_bus_name: str | None = None
     """EventBridge bus for change events (aws backend); unset: events are not published."""
 
+    # De-identification and the research store (issue 7, docs/deidentification.md)
+    research_base_path: str = "/research/dicom-web"
+    """DICOMweb root of the de-identified research copy (QIDO-RS and WADO-RS, read-only)."""
+    research_table_name: str | None = None
+    """Index table of the research copy (aws backend); unset: this process has no research
+    store (the embedded backend always has one, under ``<data_dir>/research``)."""
+    research_prefix: str = "research/"
+    """Key prefix of the research copy's objects in the DICOM bucket (aws backend)."""
+    deid_queue_url: str | None = None
+    """SQS queue of de-identification tasks (aws backend); unset: no jobs are accepted here."""
+    deid_secret_id: str | None = None
+    """Secrets Manager secret holding the pseudonym key (aws backend: the anonymize function)."""
+    deid_key_file: Path | None = None
+    """The local pseudonym key; default ``<data_dir>/deid.key``, created (0600) on first use."""
+    auto_deidentify_profile: str | None = None
+    """A preset name: de-identify every ingested instance into the research store with it."""
+    deid_max_receives: int = Field(3, ge=1)
+    """Deliveries of a task before it counts as failed (SQS: before the dead-letter queue)."""
+    job_record_days: int = Field(30, ge=1, le=365)
+    """How long a de-identification job and its results stay readable."""
+
     @model_validator(mode="before")
     @classmethod
     def _default_auth(cls, data: Any) -> Any:
@@ -144,8 +165,25 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError("the aws backend needs " + ", ".join(missing))
-        if not self.base_path.startswith("/") or self.base_path.endswith("/"):
-            raise ValueError("base_path must start with '/' and not end with '/'")
+        for name in ("base_path", "research_base_path"):
+            path = getattr(self, name)
+            if not path.startswith("/") or path.endswith("/"):
+                raise ValueError(f"{name} must start with '/' and not end with '/'")
+        if self.research_base_path == self.base_path:
+            raise ValueError("research_base_path must differ from base_path")
+        return self
+
+    @model_validator(mode="after")
+    def _known_auto_profile(self) -> Settings:
+        if self.auto_deidentify_profile is not None:
+            from cloudpacs.deid.profile import Profile  # pydicom's code tables: load on demand
+
+            if self.auto_deidentify_profile not in Profile.PRESETS:
+                known = ", ".join(sorted(Profile.PRESETS))
+                raise ValueError(
+                    f"auto_deidentify_profile {self.auto_deidentify_profile!r} is not a preset "
+                    f"({known})"
+                )
         return self
 
     @model_validator(mode="after")
@@ -169,6 +207,18 @@ class Settings(BaseSettings):
             _check_jwks_url(self.oidc_jwks_url)
         self.cors_policy()  # raises ValueError on a malformed origin or '*' with credentials
         return self
+
+    @property
+    def deid_key_path(self) -> Path:
+        """Where the local pseudonym key is kept."""
+        return self.deid_key_file or self.data_dir / "deid.key"
+
+    def research_public_base_url(self) -> str | None:
+        """The research root as clients see it, when the DICOMweb root is configured."""
+        if self.public_base_url is None:
+            return None
+        root = self.public_base_url.rstrip("/").removesuffix(self.base_path)
+        return root + self.research_base_path
 
     @property
     def audit_file(self) -> Path:
@@ -199,16 +249,24 @@ class Settings(BaseSettings):
         return tuple(sources)
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Build and validate settings, turning validation errors into one readable message."""
+M = TypeVar("M", bound=BaseSettings)
+
+
+def validated(model: type[M], what: str, **overrides: Any) -> M:
+    """Build and validate a settings model, turning validation errors into one message."""
     try:
-        return Settings(**overrides)
+        return model(**overrides)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
             where = ".".join(str(p) for p in err["loc"]) or "settings"
             problems.append(f"{where}: {err['msg']}")
-        raise SettingsError("invalid cloudpacs settings: " + "; ".join(problems)) from None
+        raise SettingsError(f"invalid {what} settings: " + "; ".join(problems)) from None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build and validate settings, turning validation errors into one readable message."""
+    return validated(Settings, "cloudpacs", **overrides)
 
 
 def _check_jwks_url(url: str) -> None:

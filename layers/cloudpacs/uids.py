@@ -24,3 +24,12 @@ def check_uid(value: str, what: str = "UID") -> str:
         shown = value if len(value) <= 80 else value[:77] + "..."
         raise BadRequest(f"invalid {what}: {shown!r} (digits and dots, at most 64 characters)")
     return value
+
+
+def check_scope(study: str, series: str | None = None, sop: str | None = None) -> None:
+    """Check the UIDs of a study, series or instance resource path."""
+    check_uid(study, "StudyInstanceUID")
+    if series is not None:
+        check_uid(series, "SeriesInstanceUID")
+    if sop is not None:
+        check_uid(sop, "SOPInstanceUID")

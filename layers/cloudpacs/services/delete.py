@@ -13,7 +13,7 @@ from cloudpacs.keys import instance_key, series_metadata_key
 from cloudpacs.model import InstanceRecord
 from cloudpacs.ports import BlobStore, Index
 from cloudpacs.services.large_responses import responses_prefix
-from cloudpacs.uids import check_uid
+from cloudpacs.uids import check_scope
 
 DeletedHook = Callable[[InstanceRecord], None]
 
@@ -29,11 +29,7 @@ class DeleteService:
     def delete(
         self, study: str, series: str | None = None, sop: str | None = None
     ) -> list[InstanceRecord]:
-        check_uid(study, "StudyInstanceUID")
-        if series is not None:
-            check_uid(series, "SeriesInstanceUID")
-        if sop is not None:
-            check_uid(sop, "SOPInstanceUID")
+        check_scope(study, series, sop)
         removed = self.index.remove_instances(study, series, sop)
         if not removed:
             what = f"instance {sop}" if sop else f"series {series}" if series else "study"

@@ -22,7 +22,7 @@ from cloudpacs.errors import BadRequest, NotAcceptable, NotFound
 from cloudpacs.keys import instance_key, series_metadata_key
 from cloudpacs.model import InstanceRecord, JsonDataset, SeriesRecord
 from cloudpacs.ports import BlobNotFound, BlobStore, Index
-from cloudpacs.uids import check_uid
+from cloudpacs.uids import check_scope, check_uid
 
 PIXEL_DATA = "7FE00010"
 
@@ -59,12 +59,9 @@ class RetrieveService:
         self, study: str, series: str | None = None, sop: str | None = None
     ) -> list[InstanceRecord]:
         """Instances of a study, a series or one instance, in series/instance order."""
-        check_uid(study, "StudyInstanceUID")
-        if series is not None:
-            check_uid(series, "SeriesInstanceUID")
+        check_scope(study, series, sop)
         if sop is not None:
             assert series is not None
-            check_uid(sop, "SOPInstanceUID")
             rec = self.index.get_instance(study, series, sop)
             if rec is None:
                 raise NotFound(f"instance {sop} not found in series {series} of study {study}")
