@@ -7,12 +7,11 @@ import json
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+from benchmarks.server_process import wait_until_up
 
 PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
 
@@ -43,15 +42,7 @@ def orthanc(http_port: int, dicom_port: int) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{http_port}/system", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("Orthanc did not start") from None
-                time.sleep(0.2)
+        wait_until_up(f"http://127.0.0.1:{http_port}/system", process, "Orthanc")
         yield f"http://127.0.0.1:{http_port}/dicom-web"
     finally:
         process.terminate()

@@ -19,6 +19,19 @@ import httpx
 from tests.support.server import free_port
 
 
+def wait_until_up(url: str, process: subprocess.Popen[bytes], what: str) -> None:
+    """Poll ``url`` until it answers 2xx; fail if ``process`` exits or 30 s pass."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(url, timeout=1).raise_for_status()
+            return
+        except httpx.HTTPError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"{what} did not start") from None
+            time.sleep(0.1)
+
+
 @contextmanager
 def cloudpacs_server(**env: str) -> Iterator[str]:
     port = free_port()
@@ -42,15 +55,7 @@ def cloudpacs_server(**env: str) -> Iterator[str]:
             env=environment,
         )
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).raise_for_status()
-                    break
-                except httpx.HTTPError:
-                    if time.monotonic() > deadline or process.poll() is not None:
-                        raise RuntimeError("cloudpacs did not start") from None
-                    time.sleep(0.1)
+            wait_until_up(f"http://127.0.0.1:{port}/health", process, "cloudpacs")
             yield f"http://127.0.0.1:{port}/dicom-web"
         finally:
             process.terminate()
