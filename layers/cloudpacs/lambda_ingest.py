@@ -40,8 +40,8 @@ class NotAnS3Event(ValueError):
     """An SQS message whose body is not an S3 event notification."""
 
 
-def created_keys(body: str, bucket: str) -> list[str]:
-    """Keys of the objects created in ``bucket`` by the S3 event in an SQS message body."""
+def created_keys(body: str, bucket: str) -> list[tuple[str, int | None]]:
+    """(key, size) of the objects created in ``bucket`` by the S3 event in an SQS message."""
     try:
         notification = json.loads(body)
     except ValueError:
@@ -53,20 +53,21 @@ def created_keys(body: str, bucket: str) -> list[str]:
     records = notification.get("Records")
     if not isinstance(records, list):
         raise NotAnS3Event("the message has no S3 event records")
-    keys = []
+    keys: list[tuple[str, int | None]] = []
     for record in records:
         try:
             name = str(record["eventName"])
             source = record["s3"]["bucket"]["name"]
             key = unquote_plus(record["s3"]["object"]["key"])
-        except (KeyError, TypeError):
+            size = record["s3"]["object"].get("size")
+        except (KeyError, TypeError, AttributeError):
             raise NotAnS3Event("an event record lacks eventName or s3.bucket/object") from None
         if not name.removeprefix("s3:").startswith("ObjectCreated:"):
             continue
         if source != bucket:
             logger.warning("ignoring an event of bucket %s", source)
             continue
-        keys.append(key)
+        keys.append((key, size if isinstance(size, int) else None))
     return keys
 
 
@@ -87,8 +88,8 @@ def sqs_batch_handler(uploads: UploadService, bucket: str) -> Handler:
 
     def record_handler(record: SQSRecord) -> None:
         attempt = int(record.attributes.approximate_receive_count or 1)
-        for key in created_keys(record.body, bucket):
-            upload = uploads.process(key, attempt=attempt)
+        for key, size in created_keys(record.body, bucket):
+            upload = uploads.process(key, attempt=attempt, size=size)
             if upload is not None:
                 logger.info(
                     "upload %s: %s (%s)", upload.upload_id, upload.state.value, upload.http_status

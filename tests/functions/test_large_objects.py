@@ -246,3 +246,22 @@ def test_the_ingest_of_an_upload_is_audited_in_the_name_of_its_owner(
     assert stored["actor"] == "tech.jane" and stored["roles"] == ["technologist", "viewer"]
     assert stored["study_uid"] == study and stored["instance_count"] == 1
     assert any(e["action"] == "upload" and e["actor"] == "tech.jane" for e in events)
+
+
+def test_an_upload_over_the_limit_is_refused_unread(
+    world: AwsWorld, handlers: dict[str, Any], client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cloudpacs.adapters.aws.s3_inbox import S3Inbox
+    from tests.support.aws_world import INBOX
+
+    created = client.post("/uploads", json={"size": 100}).json()
+    upload_id = created["uploadId"]
+    world.s3.put_object(Bucket=INBOX, Key=inbox_key(upload_id), Body=b"x" * 100)
+    world.sqs.purge_queue(QueueUrl=world.queue_url)
+    reads: list[str] = []
+    monkeypatch.setattr(S3Inbox, "read", lambda self, key: reads.append(key) or b"")
+    event = sqs_event([s3_created_body(INBOX, inbox_key(upload_id), 3 * 1024**3)])
+    assert handlers["ingest"](event, LambdaContext("ingest")) == {"batchItemFailures": []}
+    refused = client.get(f"/uploads/{upload_id}")
+    assert refused.status_code == 413 and "exceeds the limit" in refused.json()["error"]
+    assert reads == [] and world.inbox_keys() == []

@@ -137,10 +137,14 @@ class UploadService:
         return record
 
     # -- the ingest side ----------------------------------------------------------------
-    def process(self, key: str, *, attempt: int = 1) -> UploadRecord | None:
+    def process(
+        self, key: str, *, attempt: int = 1, size: int | None = None
+    ) -> UploadRecord | None:
         """Ingest the inbox object ``key``; None when it is no upload this API handed out.
 
-        Raises ``TransientIngestFailure`` (or the storage error) when the attempt should be
+        ``size``: the object's size when the event tells it (S3 does): an object over
+        ``max_upload_bytes`` is refused without being read. Raises
+        ``TransientIngestFailure`` (or the storage error) when the attempt should be
         repeated; on the last attempt the failure is recorded first.
         """
         upload_id = upload_id_of(key)
@@ -155,6 +159,17 @@ class UploadService:
         if record.state.final:
             self.inbox.delete(key)  # a repeated delivery of a finished upload
             return record
+        if size is not None and size > self.max_upload_bytes:
+            refused = _refused(
+                record,
+                PayloadTooLarge(
+                    f"the upload of {size} bytes exceeds the limit of {self.max_upload_bytes}"
+                ),
+            )
+            if self.ledger.save(refused):
+                self._finished(refused)
+            self.inbox.delete(key)
+            return refused
         try:
             data = self.inbox.read(key)
         except BlobNotFound:
