@@ -28,7 +28,11 @@ def test_assembled_responses_expire(synthesized: Synthesized, stage: str) -> Non
 @pytest.mark.parametrize("stage", STAGES)
 def test_upload_records_expire(synthesized: Synthesized, stage: str) -> None:
     template = synthesized.template_json(stage, "Storage")
-    [table] = resources(template, "AWS::DynamoDB::Table").values()
+    [table] = [
+        table
+        for table in resources(template, "AWS::DynamoDB::Table").values()
+        if str(table["Properties"].get("TableName", "")).endswith("-index")
+    ]
     assert table["Properties"]["TimeToLiveSpecification"] == {
         "AttributeName": "expires_at",
         "Enabled": True,
