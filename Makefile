@@ -44,8 +44,8 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
-bench: venv
-	$(BIN)/python -m benchmarks
+bench: venv layer
+	$(BIN)/python -m benchmarks --orthanc
 
 # The Lambda layer, without Docker (skipped when its inputs are unchanged).
 layer: venv

@@ -1,6 +1,6 @@
 """``make bench``: cloudpacs figures, and Orthanc's beside them when it is installed.
 
-    python -m benchmarks [--orthanc] [--no-scale] [--no-aws] [--no-dimse]
+    python -m benchmarks [--orthanc] [--no-scale] [--no-aws] [--no-dimse] [--no-lambda]
 
 Prints a table and writes ``.bench/results.json``. These are figures to record in
 docs/benchmarks.md, never test assertions.
@@ -60,6 +60,9 @@ def main() -> int:
     parser.add_argument("--no-scale", action="store_true", help="skip the 100k index run")
     parser.add_argument("--no-aws", action="store_true", help="skip AWS call counts")
     parser.add_argument("--no-dimse", action="store_true", help="skip the DIMSE figures")
+    parser.add_argument(
+        "--no-lambda", action="store_true", help="skip handler import times and Lambda calls"
+    )
     args = parser.parse_args()
     report: dict[str, Any] = {"machine": machine()}
     study = make_study()
@@ -92,6 +95,13 @@ def main() -> int:
             dimse_report: dict[str, Any] = {}
             dimse_bench.run(dimse_report)
             report["dimse"] = dimse_report
+    if not args.no_lambda:
+        from benchmarks import cold_start, lambda_calls
+
+        lambda_report: dict[str, Any] = {}
+        cold_start.run(lambda_report)
+        lambda_calls.run(lambda_report)
+        report["lambda"] = lambda_report
     out = Path(".bench")
     out.mkdir(exist_ok=True)
     (out / "results.json").write_text(json.dumps(report, indent=2))
