@@ -12,6 +12,8 @@ dimension, stacks/monitoring):
 | QueryResults | Count | query ``on_searched``: results returned per search |
 | BytesServed | Bytes | response bodies of GET requests, and bodies sent by redirect |
 | Latency | Milliseconds | per request, dimension ``route`` (method and path template) |
+| InstancesDeidentified | Count | anonymize ``on_result``: copies stored in the research store |
+| InstancesQuarantined, DeidentificationFailures | Count | anonymize ``on_result``: refusals |
 
 Only counts, sizes and route templates are recorded: never UIDs or other patient data.
 Powertools leaves Tracer off outside Lambda, and ``log_metrics`` flushes once per invocation.
@@ -29,6 +31,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 if TYPE_CHECKING:
     from cloudpacs.model import InstanceRecord
     from cloudpacs.runtime import Services
+    from cloudpacs.services.deid_model import InstanceResult
     from cloudpacs.services.ingest import StoreOutcome, StoreStatus
     from cloudpacs.services.query import QueryResult
     from cloudpacs.services.query_model import Query
@@ -64,8 +67,19 @@ def on_redirected(size: int) -> None:
     count("BytesServed", size, MetricUnit.Bytes)
 
 
+_DEID_METRICS = {
+    "deidentified": "InstancesDeidentified",
+    "quarantined": "InstancesQuarantined",
+    "failed": "DeidentificationFailures",
+}
+
+
+def on_deidentified(result: InstanceResult) -> None:
+    count(_DEID_METRICS[result.outcome.value], 1)
+
+
 def instrument(services: Services) -> None:
-    """Attach the metric hooks to the services (once)."""
+    """Attach the metric hooks to the services (once), the research store's included."""
     hooks: list[tuple[list[Any], Any]] = [
         (services.ingest.on_stored, on_stored),
         (services.ingest.on_failed, on_failed),
@@ -73,6 +87,13 @@ def instrument(services: Services) -> None:
     ]
     if services.large_responses is not None:
         hooks.append((services.large_responses.on_redirected, on_redirected))
+    research = services.research
+    if research is not None:
+        hooks.append((research.query.on_searched, on_searched))
+        if research.large_responses is not None:
+            hooks.append((research.large_responses.on_redirected, on_redirected))
+    if services.deid_worker is not None:
+        hooks.append((services.deid_worker.on_result, on_deidentified))
     for hook_list, hook in hooks:
         if hook not in hook_list:
             hook_list.append(hook)

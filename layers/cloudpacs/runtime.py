@@ -16,7 +16,11 @@ from cloudpacs.adapters.local.inbox_worker import InboxWorker
 from cloudpacs.large_objects import attach_large_objects
 from cloudpacs.model import InstanceRecord
 from cloudpacs.ports import AuditReader, AuditSink, BlobStore, EventSink, Index
+from cloudpacs.research import attach_deidentification
 from cloudpacs.security.events import InstanceEvent, InstanceEventType, NullEventSink
+from cloudpacs.services.deid_jobs import DeidJobs
+from cloudpacs.services.deid_model import TaskQueue
+from cloudpacs.services.deid_worker import DeidWorker
 from cloudpacs.services.delete import DeleteService
 from cloudpacs.services.ingest import IngestService, StoreStatus
 from cloudpacs.services.large_responses import LargeResponses
@@ -47,6 +51,14 @@ class Services:
     """Redirects for WADO responses over the inline limit; None: everything streams."""
     inbox_worker: InboxWorker | None = None
     """The embedded server's in-process ingest of uploads."""
+    research: Services | None = None
+    """The de-identified research store, served under its own root (``cloudpacs.research``);
+    None where this process has none."""
+    deid_jobs: DeidJobs | None = None
+    """De-identification jobs (the API side); None where no task queue is configured."""
+    deid_worker: DeidWorker | None = None
+    """De-identifies queued tasks; None where the research store or the key is absent."""
+    deid_queue: TaskQueue | None = None
 
 
 def build_backend(settings: Settings) -> tuple[Index, BlobStore]:
@@ -121,6 +133,7 @@ def build_services(
         events=events,
     )
     attach_large_objects(services)
+    attach_deidentification(services)
     return services
 
 

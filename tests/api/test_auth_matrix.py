@@ -32,6 +32,7 @@ from mangum import Mangum
 from cloudpacs.adapters.local.hook_events import HookEventSink
 from cloudpacs.runtime import Services, build_services
 from cloudpacs.security.events import InstanceEvent, InstanceEventType
+from cloudpacs.services.deid_model import DeidTask, ProfileSpec
 from cloudpacs.settings import load_settings
 from cloudpacs.web.app import create_app
 from tests.support.multipart_body import stow_body
@@ -47,6 +48,7 @@ ORIGIN = "https://viewer.example.org"
 # -- the oracle: who may do what (DESIGN.md §7) ---------------------------------------------
 SEARCH, RETRIEVE, STORE, UPLOAD = "search", "retrieve", "store", "upload"
 DELETE, AUDIT = "delete", "read_audit"
+DEIDENTIFY, SEARCH_R, RETRIEVE_R = "deidentify", "search_research", "retrieve_research"
 ROLES: dict[str, tuple[str, ...]] = {
     "viewer": ("viewer",),
     "technologist": ("technologist",),
@@ -59,8 +61,8 @@ ROLES: dict[str, tuple[str, ...]] = {
 ALLOWED: dict[str, set[str]] = {
     "viewer": {SEARCH, RETRIEVE},
     "technologist": {SEARCH, RETRIEVE, STORE, UPLOAD},
-    "researcher": set(),  # de-identified research routes only (issue 7): none mounted yet
-    "admin": {SEARCH, RETRIEVE, STORE, UPLOAD, DELETE, AUDIT},
+    "researcher": {SEARCH_R, RETRIEVE_R},  # the de-identified research root only (issue 7)
+    "admin": {SEARCH, RETRIEVE, STORE, UPLOAD, DELETE, AUDIT, DEIDENTIFY, SEARCH_R, RETRIEVE_R},
     "viewer+technologist": {SEARCH, RETRIEVE, STORE, UPLOAD},
     "no-group": set(),
     "unknown-group": set(),
@@ -161,6 +163,17 @@ def seeded(pacs: Pacs) -> Study:
     return pacs.seed()
 
 
+@pytest.fixture(scope="module")
+def research_seeded(pacs: Pacs, seeded: Study) -> Study:
+    """The de-identified copy of ``seeded`` in the research store (made by the worker)."""
+    worker = pacs.services.deid_worker
+    assert worker is not None
+    task = DeidTask(seeded.study, ((seeded.series, seeded.sop),), ProfileSpec("basic"))
+    (result,) = worker.process(task)
+    assert result.research_study_uid and result.research_series_uid and result.research_sop_uid
+    return Study(result.research_study_uid, result.research_series_uid, result.research_sop_uid)
+
+
 @dataclass
 class Client:
     """Makes requests and checks that each leaves exactly one audit event."""
@@ -213,17 +226,24 @@ class Case:
     action: str
     method: str
     path: str
-    """Relative to the DICOMweb root, with {study} {series} {sop} {upload}; absolute if it
-    starts with "//" (root routes)."""
+    """Relative to the DICOMweb root, with {study} {series} {sop} {upload} {job}; absolute if
+    it starts with "//" (root routes, the research root)."""
     success: int = 200
     stow: bool = False
     """Send a STOW-RS body (a fresh instance; into {study} when the path names it)."""
     fresh: bool = False
     """Act on a study seeded for this request alone (delete)."""
     accept: str | None = None
+    json: dict[str, Any] | None = None
+
+    @property
+    def research(self) -> bool:
+        """On the research root: the UIDs are those of the de-identified copy."""
+        return self.path.startswith(RESEARCH_ROOT)
 
 
 _I = "/studies/{study}/series/{series}/instances/{sop}"
+RESEARCH_ROOT = "//research/dicom-web"
 ROUTES = [
     Case(SEARCH, "GET", "/studies"),
     Case(SEARCH, "GET", "/series"),
@@ -248,6 +268,18 @@ ROUTES = [
     Case(DELETE, "DELETE", _I, fresh=True),
     Case(AUDIT, "GET", "//metrics"),
     Case(AUDIT, "GET", "//audit"),
+    Case(DEIDENTIFY, "POST", "/studies/{study}/deidentify", 202, json={"profile": "basic"}),
+    Case(DEIDENTIFY, "GET", "/jobs/{job}"),
+]
+ROUTES += [  # the research root: the same reads, on the de-identified copy
+    Case(
+        {SEARCH: SEARCH_R, RETRIEVE: RETRIEVE_R}[c.action],
+        "GET",
+        RESEARCH_ROOT + c.path,
+        accept=c.accept,
+    )
+    for c in list(ROUTES)
+    if c.action in (SEARCH, RETRIEVE)
 ]
 
 
@@ -263,22 +295,31 @@ def _expected_uids(case: Case, study: Study) -> dict[str, str | None]:
 @pytest.mark.parametrize("role", list(ROLES))
 @pytest.mark.parametrize("case", ROUTES, ids=lambda c: f"{c.method} {c.path}")
 def test_role_route_matrix(
-    client: Client, pacs: Pacs, seeded: Study, role: str, case: Case
+    client: Client, pacs: Pacs, seeded: Study, research_seeded: Study, role: str, case: Case
 ) -> None:
     groups = ROLES[role]
     allowed = case.action in ALLOWED[role]
     study = pacs.seed(instances=1) if case.fresh and allowed else seeded
+    study = research_seeded if case.research else study
+    job = "none"
+    if "{job}" in case.path:
+        assert pacs.services.deid_jobs is not None
+        job = pacs.services.deid_jobs.submit(seeded.study, ProfileSpec("basic"), owner=None).job_id
     upload = "none"
     if "{upload}" in case.path:
         assert pacs.services.uploads is not None
         upload = pacs.services.uploads.create(size=None, content_type=None, study=None, owner=None)[
             0
         ].upload_id
-    path = case.path.format(study=study.study, series=study.series, sop=study.sop, upload=upload)
+    path = case.path.format(
+        study=study.study, series=study.series, sop=study.sop, upload=upload, job=job
+    )
     url = pacs.root + path[1:] if path.startswith("//") else path
     kwargs: dict[str, Any] = {}
     if case.accept:
         kwargs["headers"] = {"Accept": case.accept}
+    if case.json is not None:
+        kwargs["json"] = case.json
     stored_uid = None
     if case.stow:
         target = study.study if "{study}" in case.path else pydicom.uid.generate_uid()

@@ -16,6 +16,11 @@ they are audited as ``upload`` (actor ``anonymous``, as the signature names no u
 ``/metrics`` is ``read_audit`` (admins): its counters describe traffic, and "loopback may
 read it" would let anything behind a reverse proxy on the same host read it too.
 ``HEAD`` is answered by the ``GET`` routes and performs their action.
+
+The research root (``web.routes.research``) mounts the QIDO-RS and WADO-RS handlers again, as
+``ResearchRoute``s over the de-identified store: such a route performs the research action
+that ``RESEARCH_ACTIONS`` pairs with its handler's action, and a handler whose action has no
+research counterpart (store, delete, ...) cannot be mounted there.
 """
 
 from __future__ import annotations
@@ -28,11 +33,12 @@ from types import MappingProxyType
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from cloudpacs.errors import Forbidden, Unauthorized
 from cloudpacs.security.permissions import Action, authorize
-from cloudpacs.web.routes import audit, delete, ops, qido, stow, uploads, wado
+from cloudpacs.web.deps import ResearchRoute
+from cloudpacs.web.routes import audit, deidentify, delete, ops, qido, stow, uploads, wado
 from cloudpacs.web.transaction import CURRENT
 
 log = logging.getLogger(__name__)
@@ -80,6 +86,9 @@ ROUTE_ACTIONS: Mapping[Endpoint, Access] = MappingProxyType(
         # S3 URL's is (cloudpacs/adapters/local/file_inbox.py). No bearer token; audited.
         uploads.put_content: SIGNED_URL,  # PUT /uploads/{upload}/content
         uploads.complete_content: SIGNED_URL,  # POST /uploads/{upload}/content
+        # De-identification jobs (issue 7)           {base}/...
+        deidentify.deidentify_study: Action.DEIDENTIFY,  # POST /studies/{study}/deidentify
+        deidentify.job_status: Action.DEIDENTIFY,  # GET /jobs/{job}
         # Operations and audit                        GET /...
         ops.health: PUBLIC,  # /health
         ops.metrics: Action.READ_AUDIT,  # /metrics
@@ -87,6 +96,12 @@ ROUTE_ACTIONS: Mapping[Endpoint, Access] = MappingProxyType(
     }
 )
 """Route handler -> the action it performs (or ``PUBLIC``)."""
+
+RESEARCH_ACTIONS: Mapping[Access, Action] = MappingProxyType(
+    {Action.SEARCH: Action.SEARCH_RESEARCH, Action.RETRIEVE: Action.RETRIEVE_RESEARCH}
+)
+"""The action a handler performs on the research root, by the action it performs on the
+archive; handlers whose action is not listed are never served from the research store."""
 
 PUBLIC_PATHS = frozenset({"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
 """Paths served without identity or audit (``GET``/``HEAD``), recognised before routing."""
@@ -109,12 +124,20 @@ def before_routing(method: str, path: str, base_path: str) -> Open | None:
     return None
 
 
+def access_of(route: BaseRoute | None) -> Access | None:
+    """The action ``route`` performs (or ``PUBLIC``/``SIGNED_URL``); None: undeclared."""
+    endpoint = getattr(route, "endpoint", None)
+    access = ROUTE_ACTIONS.get(endpoint) if endpoint is not None else None
+    if isinstance(route, ResearchRoute):
+        return RESEARCH_ACTIONS.get(access) if access is not None else None
+    return access
+
+
 def check_declared(routers: Iterable[APIRouter]) -> None:
     """Refuse to build an app with a route whose action is not declared."""
     for router in routers:
         for route in router.routes:
-            endpoint = getattr(route, "endpoint", None)
-            if not isinstance(route, Route) or endpoint not in ROUTE_ACTIONS:
+            if not isinstance(route, Route) or access_of(route) is None:
                 raise UndeclaredRoute(
                     f"{getattr(route, 'path', route)!r} is not in the route table "
                     f"(cloudpacs/web/access.py): declare the action it performs"
@@ -124,8 +147,11 @@ def check_declared(routers: Iterable[APIRouter]) -> None:
 async def authorize_route(request: Request) -> None:
     """App-wide dependency: the caller may perform the matched route's action, or 403."""
     route = request.scope.get("route")
-    endpoint = getattr(route, "endpoint", None) or request.scope.get("endpoint")
-    access = ROUTE_ACTIONS.get(endpoint) if endpoint is not None else None
+    if getattr(route, "endpoint", None) is not None:
+        access = access_of(route)
+    else:
+        endpoint = request.scope.get("endpoint")
+        access = ROUTE_ACTIONS.get(endpoint) if endpoint is not None else None
     transaction = CURRENT.get()
     if access is Open.PUBLIC:
         if transaction is not None:

@@ -24,7 +24,7 @@ from cloudpacs.web.authn import build_authenticator
 from cloudpacs.web.cors import CorsMiddleware
 from cloudpacs.web.errors import install_error_handlers
 from cloudpacs.web.metrics import HttpMetrics
-from cloudpacs.web.routes import audit, delete, ops, qido, stow, uploads, wado
+from cloudpacs.web.routes import audit, deidentify, delete, ops, qido, research, stow, uploads, wado
 from cloudpacs.web.security import SecurityMiddleware
 from cloudpacs.web.transaction import count_deleted, count_stored
 
@@ -35,9 +35,12 @@ DICOMWEB_ROUTERS: dict[str, APIRouter] = {
     "delete": delete.router,
     "uploads": uploads.router,
     "inbox": uploads.inbox_router,
+    "deidentify": deidentify.router,
 }
 ROOT_ROUTERS: dict[str, APIRouter] = {"ops": ops.router, "audit": audit.router}
-ALL_ROUTES = (*DICOMWEB_ROUTERS, *ROOT_ROUTERS)
+RESEARCH_ROUTERS: dict[str, APIRouter] = {"research": research.router}
+"""Mounted under ``research_base_path``, answered from the research store (issue 7)."""
+ALL_ROUTES = (*DICOMWEB_ROUTERS, *ROOT_ROUTERS, *RESEARCH_ROUTERS)
 
 
 def create_app(services: Services, routes: Iterable[str] = ALL_ROUTES) -> FastAPI:
@@ -55,11 +58,13 @@ def create_app(services: Services, routes: Iterable[str] = ALL_ROUTES) -> FastAP
     _add_hook(services.ingest.on_stored, count_stored)
     _add_hook(services.delete.on_deleted, count_deleted)
     install_error_handlers(app)
-    mounted = list(routes)
-    check_declared(ROOT_ROUTERS.get(name) or DICOMWEB_ROUTERS[name] for name in mounted)
+    mounted = [r for r in routes if r not in RESEARCH_ROUTERS or services.research is not None]
+    check_declared(_router(name) for name in mounted)
     for name in mounted:
         if name in ROOT_ROUTERS:
             app.include_router(ROOT_ROUTERS[name])
+        elif name in RESEARCH_ROUTERS:
+            app.include_router(RESEARCH_ROUTERS[name], prefix=settings.research_base_path)
         else:
             app.include_router(DICOMWEB_ROUTERS[name], prefix=settings.base_path)
     app.add_middleware(
@@ -71,6 +76,10 @@ def create_app(services: Services, routes: Iterable[str] = ALL_ROUTES) -> FastAP
     metrics.install(app)
     app.add_middleware(CorsMiddleware, policy=settings.cors_policy())
     return app
+
+
+def _router(name: str) -> APIRouter:
+    return ROOT_ROUTERS.get(name) or RESEARCH_ROUTERS.get(name) or DICOMWEB_ROUTERS[name]
 
 
 def _add_hook(hooks: list[Any], hook: Any) -> None:

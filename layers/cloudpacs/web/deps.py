@@ -1,14 +1,29 @@
-"""Request-scoped access to the services and to the DICOMweb root URL."""
+"""Request-scoped access to the services and to the DICOMweb root URL.
+
+A ``ResearchRoute`` is a route of the research root (``web.routes.research``): the same
+QIDO-RS / WADO-RS handlers, answered from the de-identified research store, so for those
+routes ``services`` is the research store's and ``base_url`` the research root.
+"""
 
 from __future__ import annotations
 
 from fastapi import Request
+from fastapi.routing import APIRoute
 
+from cloudpacs.errors import NotFound
 from cloudpacs.runtime import Services
+
+
+class ResearchRoute(APIRoute):
+    """A route served from the de-identified research store."""
 
 
 def services(request: Request) -> Services:
     svc: Services = request.app.state.services
+    if isinstance(request.scope.get("route"), ResearchRoute):
+        if svc.research is None:
+            raise NotFound("this server has no research store")
+        return svc.research
     return svc
 
 

@@ -39,7 +39,11 @@ GZIP_MINIMUM_BYTES = 64 * 1024
 NOT_COMPRESSED = ("application/dicom", "multipart/related", "application/octet-stream")
 """DICOM bodies are sent as they are (often compressed already, and large: redirected over
 the limit); DICOM JSON is compressed for clients that accept gzip."""
-REQUIRED: dict[str, tuple[str, ...]] = {"stow": ("inbox_bucket_name",)}
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "stow": ("inbox_bucket_name",),
+    "deidentify": ("deid_queue_url",),
+    "research": ("research_table_name",),
+}
 """Settings a function needs beyond the aws backend's own (``settings.py``)."""
 
 

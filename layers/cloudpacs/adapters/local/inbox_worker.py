@@ -3,7 +3,8 @@
 ``submit`` queues an inbox key (``FileInbox.on_created`` calls it); one daemon thread runs
 ``process(key, attempt=n)`` for each, delivering again after a failure until
 ``max_receives`` attempts, as SQS would before its dead-letter queue. ``wait_idle`` lets a
-caller (tests, a shutdown) wait until every queued upload has been handled.
+caller (tests, a shutdown) wait until every queued upload has been handled. The same worker
+stands in for the anonymize function's queue (``task_queue``), named by ``name``.
 """
 
 from __future__ import annotations
@@ -19,8 +20,11 @@ RETRY_DELAY_SECONDS = 0.5
 
 
 class InboxWorker:
-    def __init__(self, process: Callable[..., object], *, max_receives: int) -> None:
+    def __init__(
+        self, process: Callable[..., object], *, max_receives: int, name: str = "inbox"
+    ) -> None:
         self._process = process
+        self.name = name
         self.max_receives = max_receives
         self._queue: queue.Queue[tuple[str, int]] = queue.Queue()
         self._thread: threading.Thread | None = None
@@ -31,7 +35,7 @@ class InboxWorker:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
-                    target=self._run, name="cloudpacs-inbox", daemon=True
+                    target=self._run, name=f"cloudpacs-{self.name}", daemon=True
                 )
                 self._thread.start()
 
@@ -50,7 +54,7 @@ class InboxWorker:
             try:
                 self._process(key, attempt=attempt)
             except Exception:
-                log.exception("ingest of %s failed (attempt %d)", key, attempt)
+                log.exception("%s worker: %s failed (attempt %d)", self.name, key, attempt)
                 if attempt < self.max_receives:
                     time.sleep(RETRY_DELAY_SECONDS)
                     self._queue.put((key, attempt + 1))
