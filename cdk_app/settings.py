@@ -77,6 +77,8 @@ class StageSettings(DimseStageSettings):
     api_burst_limit: Annotated[int, Field(ge=1, le=5_000)] = 200
     auto_deidentify: bool = False
     """De-identify every ingested instance into the research store automatically."""
+    auto_deidentify_profile: str = "basic"
+    """The preset automatic de-identification applies (docs/deidentification.md)."""
 
     mfa_required: bool = True
     cognito_plus_tier: bool = False
@@ -102,6 +104,16 @@ class StageSettings(DimseStageSettings):
         if value not in LOG_RETENTION_DAYS:
             allowed = ", ".join(str(d) for d in sorted(LOG_RETENTION_DAYS))
             raise ValueError(f"{value} is not a CloudWatch Logs retention ({allowed})")
+        return value
+
+    @field_validator("auto_deidentify_profile")
+    @classmethod
+    def _preset(cls, value: str) -> str:
+        from cloudpacs.deid.profile import Profile
+
+        if value not in Profile.PRESETS:
+            known = ", ".join(sorted(Profile.PRESETS))
+            raise ValueError(f"{value!r} is not a de-identification preset ({known})")
         return value
 
     @field_validator("alarm_email")

@@ -94,6 +94,9 @@ class CloudPacsStage(Stage):
             api_rate_limit=settings.api_rate_limit,
             api_burst_limit=settings.api_burst_limit,
             waf_rate_limit=settings.waf_rate_limit,
+            auto_deidentify_profile=(
+                settings.auto_deidentify_profile if settings.auto_deidentify else None
+            ),
             **common,
         )
         tls_secret = settings.dimse_tls_secret

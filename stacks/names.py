@@ -26,6 +26,16 @@ class StageNames:
         return f"cloudpacs-{self.stage}-index"
 
     @property
+    def research_table(self) -> str:
+        """The research store's index: the de-identified copies (issue 7)."""
+        return f"cloudpacs-{self.stage}-research"
+
+    @property
+    def deid_secret(self) -> str:
+        """The Secrets Manager secret keying the pseudonyms of the research copies."""
+        return f"cloudpacs/{self.stage}/deid-key"
+
+    @property
     def dicom_bucket(self) -> str:
         return f"cloudpacs-{self.stage}-dicom-{self.account}-{self.region}"
 
@@ -33,8 +43,11 @@ class StageNames:
     def inbox_bucket(self) -> str:
         return f"cloudpacs-{self.stage}-inbox-{self.account}-{self.region}"
 
-    def table_arn(self, suffix: str = "", *, partition: str = Aws.PARTITION) -> str:
-        return f"arn:{partition}:dynamodb:{self.region}:{self.account}:table/{self.table}{suffix}"
+    def table_arn(
+        self, suffix: str = "", *, partition: str = Aws.PARTITION, table: str | None = None
+    ) -> str:
+        name = table or self.table
+        return f"arn:{partition}:dynamodb:{self.region}:{self.account}:table/{name}{suffix}"
 
     @staticmethod
     def bucket_arn(

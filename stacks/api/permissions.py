@@ -24,6 +24,11 @@ STUDIES = "studies/*"
 SERIES_METADATA = "studies/*/series/*/metadata.json"
 RESPONSES = "responses/*"
 """Assembled WADO responses (decision 0001), expired by the data bucket's lifecycle."""
+RESEARCH = "research/"
+"""The de-identified research copy in the same bucket (issue 7): its objects, metadata cache
+and assembled responses under this prefix, granted apart from the archive's."""
+JOB_ITEMS = "JOB#*"
+"""Partition keys of de-identification jobs in the index table (``dynamo_jobs``)."""
 
 INDEX_READ = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"]
 INDEX_WRITE = [
@@ -68,16 +73,36 @@ class Grants:
             raise ValueError("grants need the function's role")
         acknowledge(role, nag_resource(nag_arn), reason)
 
-    def index_read(self) -> None:
-        self._allow(INDEX_READ, [self.names.table_arn(), self.names.table_arn("/index/*")])
+    def index_read(self, table: str | None = None) -> None:
+        """Reads of the archive's index, or of ``table`` (the research copy's)."""
+        names = self.names
+        self._allow(
+            INDEX_READ, [names.table_arn(table=table), names.table_arn("/index/*", table=table)]
+        )
         self._acknowledge_wildcard(
-            self.names.table_arn("/index/*", partition=NAG_PARTITION),
+            names.table_arn("/index/*", partition=NAG_PARTITION, table=table),
             "The index table's global secondary indexes (by patient, accession, name, date, "
             "UID); read-only actions, this one table.",
         )
 
-    def index_write(self) -> None:
-        self._allow(INDEX_WRITE, [self.names.table_arn()])
+    def index_write(self, table: str | None = None) -> None:
+        self._allow(INDEX_WRITE, [self.names.table_arn(table=table)])
+
+    def index_items(self, actions: Sequence[str], partition_keys: str) -> None:
+        """``actions`` on the archive's index, only on items whose partition key matches."""
+        self._allow(
+            actions,
+            [self.names.table_arn()],
+            {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [partition_keys]}},
+        )
+
+    def send_messages(self, queue_arn: str, key: kms.IKey) -> None:
+        """Send to one queue, encrypting with its key."""
+        self._allow(["sqs:SendMessage"], [queue_arn])
+        self._allow(["kms:GenerateDataKey", "kms:Decrypt"], [key.key_arn])
+
+    def read_secret(self, secret_arn: str) -> None:
+        self._allow(["secretsmanager:GetSecretValue"], [secret_arn])
 
     def key_use(self, key: kms.IKey, *, encrypt: bool) -> None:
         self._allow(KEY_DECRYPT + (KEY_ENCRYPT if encrypt else []), [key.key_arn])

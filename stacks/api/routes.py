@@ -4,6 +4,10 @@ All routes live under ``/dicom-web`` (PS3.18 §8). Reads go to ``qido`` (search)
 (retrieve). Every write to the archive goes to ``stow``: STOW-RS, the large-upload endpoints
 (DESIGN.md §5) and DELETE at the three levels. Keeping delete with the write side means one role
 holds ``s3:DeleteObject`` and index deletes, and no read function can change the archive.
+De-identification jobs (issue 7) go to ``deidentify``, which reads the archive's index and
+queues work for the anonymize function. The de-identified research copy has its own root,
+``/research/dicom-web``, read-only (the QIDO-RS and WADO-RS paths), served by ``research``,
+whose role can read the research store and nothing of the archive.
 Each method requires one OAuth scope (`stacks.auth.scopes`).
 """
 
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 from stacks.auth import scopes
 
 BASE = "/dicom-web"
+RESEARCH = "/research/dicom-web"
 STUDY = "/studies/{study}"
 SERIES = STUDY + "/series/{series}"
 INSTANCE = SERIES + "/instances/{instance}"
@@ -30,27 +35,32 @@ class Route:
         return {"GET": scopes.READ, "POST": scopes.WRITE, "DELETE": scopes.DELETE}[self.method]
 
 
-def _many(method: str, function: str, *paths: str) -> list[Route]:
-    return [Route(method, BASE + path, function) for path in paths]
+def _many(method: str, function: str, *paths: str, base: str = BASE) -> list[Route]:
+    return [Route(method, base + path, function) for path in paths]
+
+
+SEARCHES = (
+    "/studies", "/series", "/instances",
+    STUDY + "/series", STUDY + "/instances", SERIES + "/instances",
+)  # fmt: skip
+RETRIEVES = (
+    STUDY, STUDY + "/metadata",
+    SERIES, SERIES + "/metadata",
+    INSTANCE, INSTANCE + "/metadata",
+    INSTANCE + "/frames/{frames}",
+    INSTANCE + "/bulkdata/{path+}",
+)  # fmt: skip
 
 
 ROUTES: tuple[Route, ...] = (
-    *_many(
-        "GET", "qido",
-        "/studies", "/series", "/instances",
-        STUDY + "/series", STUDY + "/instances", SERIES + "/instances",
-    ),
-    *_many(
-        "GET", "wado",
-        STUDY, STUDY + "/metadata",
-        SERIES, SERIES + "/metadata",
-        INSTANCE, INSTANCE + "/metadata",
-        INSTANCE + "/frames/{frames}",
-        INSTANCE + "/bulkdata/{path+}",
-    ),
+    *_many("GET", "qido", *SEARCHES),
+    *_many("GET", "wado", *RETRIEVES),
     *_many("POST", "stow", "/studies", STUDY, "/uploads"),
     Route("GET", BASE + "/uploads/{upload}", "stow"),
     *_many("DELETE", "stow", STUDY, SERIES, INSTANCE),
-)  # fmt: skip
+    Route("POST", BASE + STUDY + "/deidentify", "deidentify"),
+    Route("GET", BASE + "/jobs/{job}", "deidentify"),
+    *_many("GET", "research", *SEARCHES, *RETRIEVES, base=RESEARCH),
+)
 
 FUNCTIONS = tuple(sorted({route.function for route in ROUTES}))

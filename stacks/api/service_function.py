@@ -123,6 +123,7 @@ _HIPAA_LAMBDA_REASONS = {
     ),
     "HIPAA.Security-LambdaDLQ": (
         "No function is invoked asynchronously: API functions answer synchronously and the "
-        "ingest function is fed by SQS, whose own dead-letter queue holds failed messages."
+        "ingest and anonymize functions are fed by SQS, whose own dead-letter queues hold "
+        "failed messages."
     ),
 }

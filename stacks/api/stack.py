@@ -8,6 +8,14 @@ Grants live here, next to the functions they are for, so one file shows who may 
 | wado | read | get; put ``metadata.json``; get, put ``responses/*`` | - | audit |
 | stow | read, write | get, put, delete; list (+``responses/*``) | put (presigned) | audit, events |
 | ingest | read, write | get, put | get, delete; SQS | audit, events |
+| deidentify | read; put/update ``JOB#*`` | - | - | audit; send to the anonymize queue |
+| research | - | - | - | audit; reads the research store |
+| anonymize | ``GetItem``; ``JOB#*`` results | get | - | writes the research store; secret |
+
+The research store (issue 7) is the ``-research`` index table and ``research/*`` in the same
+bucket. ``research`` reads it (and writes its ``metadata.json`` cache and ``responses/*``) and
+holds nothing of the archive, neither its index nor ``studies/*``; ``anonymize`` reads the
+archive's objects and writes the research store; only ``anonymize`` may read the secret.
 """
 
 from __future__ import annotations
@@ -22,10 +30,11 @@ from aws_cdk import aws_lambda_event_sources as sources
 from constructs import Construct
 
 from stacks.api import permissions as allow
+from stacks.api.anonymize import Anonymizer
 from stacks.api.assets import ARCHITECTURES, PYTHON_VERSION, RUNTIME, LambdaAssets
 from stacks.api.permissions import Grants
 from stacks.api.rest_api import DicomWebApi
-from stacks.api.routes import ROUTES
+from stacks.api.routes import FUNCTIONS, ROUTES
 from stacks.api.service_function import ServiceFunction
 from stacks.api.waf import ApiFirewall
 from stacks.auth.stack import AuthStack
@@ -38,6 +47,8 @@ DESCRIPTIONS = {
     "wado": "WADO-RS retrieve",
     "stow": "STOW-RS store, large uploads and delete",
     "ingest": "Ingest of large uploads from the inbox (SQS)",
+    "deidentify": "De-identification jobs: queue a study, read a job",
+    "research": "QIDO-RS and WADO-RS of the de-identified research copy",
 }
 INGEST_BATCH_SIZE = 1
 INGEST_ENVIRONMENT = {"CLOUDPACS_INGEST_MAX_RECEIVES": str(MAX_RECEIVE_COUNT)}
@@ -65,6 +76,7 @@ class ApiStack(Stack):
         api_rate_limit: int,
         api_burst_limit: int,
         waf_rate_limit: int,
+        auto_deidentify_profile: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -87,6 +99,32 @@ class ApiStack(Stack):
             "CLOUDPACS_AUDIT_LOG_GROUP": storage.audit_log_name,
             "CLOUDPACS_EVENT_BUS_NAME": self.event_bus.event_bus_name,
         }
+        self.anonymizer = Anonymizer(
+            self,
+            "Anonymize",
+            names=names,
+            assets=assets,
+            layer=layer,
+            architecture=architecture,
+            memory_mb=memory_mb,
+            timeout_seconds=ingest_timeout_seconds,
+            environment={
+                **environment,
+                "CLOUDPACS_RESEARCH_TABLE_NAME": names.research_table,
+                "CLOUDPACS_DEID_SECRET_ID": names.deid_secret,
+            },
+            event_bus=self.event_bus,
+            event_bus_name=f"cloudpacs-{stage}",
+            auto_profile=auto_deidentify_profile,
+            log_key=storage.keys.log_key,
+            log_retention_days=log_retention_days,
+            removal_policy=removal,
+        )
+        extra_environment = {
+            "ingest": INGEST_ENVIRONMENT,
+            "deidentify": {"CLOUDPACS_DEID_QUEUE_URL": self.anonymizer.queue.queue_url},
+            "research": {"CLOUDPACS_RESEARCH_TABLE_NAME": names.research_table},
+        }
         self.functions: dict[str, lambda_.Function] = {}
         grants: dict[str, Grants] = {}
         for name, description in DESCRIPTIONS.items():
@@ -103,14 +141,16 @@ class ApiStack(Stack):
                 memory_mb=memory_mb,
                 timeout_seconds=ingest_timeout_seconds if ingest else timeout_seconds,
                 ephemeral_storage_mb=INGEST_EPHEMERAL_MB if ingest else 512,
-                environment={**environment, **(INGEST_ENVIRONMENT if ingest else {})},
+                environment={**environment, **extra_environment.get(name, {})},
                 log_key=storage.keys.log_key,
                 log_retention_days=log_retention_days,
                 removal_policy=removal,
             )
             self.functions[name] = service.function
             grants[name] = service.grants
+        self.functions["anonymize"] = self.anonymizer.function
         self._grant(storage, grants)
+        self._grant_deidentification(storage, grants, self.anonymizer.grants)
         self.functions["ingest"].add_event_source(
             sources.SqsEventSource(
                 storage.inbox.queue, batch_size=INGEST_BATCH_SIZE, report_batch_item_failures=True
@@ -122,7 +162,7 @@ class ApiStack(Stack):
             stage=stage,
             user_pool=auth.user_pool,
             routes=ROUTES,
-            functions={name: fn for name, fn in self.functions.items() if name != "ingest"},
+            functions={name: fn for name, fn in self.functions.items() if name in FUNCTIONS},
             cors_origins=cors_origins,
             rate_limit=api_rate_limit,
             burst_limit=api_burst_limit,
@@ -146,7 +186,8 @@ class ApiStack(Stack):
         names = self.names
         objects, inbox = names.dicom_bucket, names.inbox_bucket
         for name, grant in grants.items():
-            grant.index_read()
+            if name != "research":  # the research copy's function reads nothing of the archive
+                grant.index_read()
             grant.key_use(storage.keys.data_key, encrypt=name != "qido")
             grant.append_logs(storage.audit_log_name, AUDIT_REASON)
         wado, stow, ingest = grants["wado"], grants["stow"], grants["ingest"]
@@ -174,8 +215,49 @@ class ApiStack(Stack):
         ingest.objects(objects, ["s3:GetObject", "s3:PutObject"], allow.STUDIES, WRITE_REASON)
         ingest.objects(inbox, ["s3:GetObject", "s3:DeleteObject"], "*", INGEST_REASON)
 
+    def _grant_deidentification(
+        self, storage: StorageStack, grants: dict[str, Grants], anonymize: Grants
+    ) -> None:
+        """Issue 7: jobs, the research copy and the worker between them."""
+        names = self.names
+        objects, research_table = names.dicom_bucket, names.research_table
+        anonymizer = self.anonymizer
+        deidentify, research = grants["deidentify"], grants["research"]
+        deidentify.index_items(["dynamodb:PutItem", "dynamodb:UpdateItem"], allow.JOB_ITEMS)
+        deidentify.send_messages(anonymizer.queue.queue_arn, anonymizer.queue_key)
+
+        research.index_read(research_table)
+        research.objects(objects, ["s3:GetObject"], allow.RESEARCH + allow.STUDIES, RESEARCH_REASON)
+        research.objects(
+            objects, ["s3:PutObject"], allow.RESEARCH + allow.SERIES_METADATA, METADATA_REASON
+        )
+        research.objects(
+            objects,
+            ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+            allow.RESEARCH + allow.RESPONSES,
+            RESPONSES_REASON,
+        )
+
+        anonymize.index_items(["dynamodb:GetItem"], "STUDY#*")
+        anonymize.index_items(["dynamodb:BatchWriteItem"], allow.JOB_ITEMS)
+        anonymize.index_read(research_table)
+        anonymize.index_write(research_table)
+        anonymize.objects(objects, ["s3:GetObject"], allow.STUDIES, READ_REASON)
+        anonymize.objects(
+            objects, ["s3:GetObject", "s3:PutObject"], allow.RESEARCH + allow.STUDIES, COPY_REASON
+        )
+        anonymize.key_use(storage.keys.data_key, encrypt=True)
+        anonymize.read_secret(storage.deid_secret.secret_arn)
+
 
 AUDIT_REASON = "Streams of the audit log group; append only (no read, no delete)."
+RESEARCH_REASON = (
+    "De-identified copies under research/studies/ (issue 7); keys are made of validated UIDs."
+)
+COPY_REASON = (
+    "De-identified copies written under research/studies/, read back to compare with a "
+    "repeated copy (idempotent re-runs)."
+)
 READ_REASON = (
     "DICOM objects under studies/; keys are made of validated UIDs, so the prefix is the unit."
 )

@@ -1,5 +1,6 @@
 """The stage dashboard: API traffic and latency, each function, the index, the ingest queue,
-the application's own metrics and, when the stage runs one, the DIMSE bridge."""
+the application's own metrics, de-identification and, when the stage runs one, the DIMSE
+bridge."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from aws_cdk import aws_cloudwatch as cw
 from constructs import Construct
 
 from stacks.monitoring.bridge import WatchedBridge, bridge_widgets
+from stacks.monitoring.deid import WatchedDeid, deid_widgets
 from stacks.monitoring.metrics import PERIOD, Watched, emf
 
 WIDTH = 8
@@ -29,6 +31,7 @@ class StageDashboard(Construct):
         stage: str,
         watched: Watched,
         bridge: WatchedBridge | None = None,
+        deid: WatchedDeid | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         api_stage, functions, table = watched.api_stage, watched.functions, watched.table
@@ -86,5 +89,7 @@ class StageDashboard(Construct):
             _graph("Bytes stored / served", [emf("BytesStored"), emf("BytesServed")]),
             _graph("Query results", [emf("QueryResults")]),
         )
+        if deid is not None:
+            self.dashboard.add_widgets(*deid_widgets(deid, width=WIDTH))
         if bridge is not None:
             self.dashboard.add_widgets(*bridge_widgets(bridge, width=WIDTH))

@@ -16,6 +16,7 @@ from stacks.api.stack import ApiStack
 from stacks.monitoring.alarms import StageAlarms
 from stacks.monitoring.bridge import WatchedBridge, alarm_topic_name
 from stacks.monitoring.dashboard import StageDashboard
+from stacks.monitoring.deid import DeidAlarms, WatchedDeid
 from stacks.monitoring.metrics import Watched
 from stacks.storage.stack import StorageStack
 
@@ -71,9 +72,13 @@ class MonitoringStack(Stack):
             queue=storage.inbox.queue,
             dead_letter_queue=storage.inbox.dead_letter_queue,
         )
+        deid = WatchedDeid(api.anonymizer.queue, api.anonymizer.dead_letter_queue)
         self.dashboard = StageDashboard(
-            self, "Dashboard", stage=stage, watched=watched, bridge=bridge
+            self, "Dashboard", stage=stage, watched=watched, bridge=bridge, deid=deid
         ).dashboard
         self.alarms = StageAlarms(self, "Alarms", stage=stage, topic=self.topic, watched=watched)
+        self.deid_alarms = DeidAlarms(
+            self, "DeidAlarms", stage=stage, topic=self.topic, watched=deid
+        )
         CfnOutput(self, "DashboardName", value=self.dashboard.dashboard_name)
         CfnOutput(self, "AlarmTopicArn", value=self.topic.topic_arn)

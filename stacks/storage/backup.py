@@ -1,10 +1,13 @@
-"""Daily AWS Backup snapshots of the index, in a vault encrypted with the data key.
+"""Daily AWS Backup snapshots of the index (and of the research copy's index), in a vault
+encrypted with the data key.
 
 Point-in-time recovery covers mistakes of the last days; the backup plan keeps daily copies for
 the stage's backup retention, independent of the table's own lifecycle.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_backup as backup
@@ -23,6 +26,7 @@ class IndexBackup(Construct):
         construct_id: str,
         *,
         table: dynamodb.ITable,
+        also: Sequence[dynamodb.ITable] = (),
         key: kms.IKey,
         retention_days: int,
         removal_policy: RemovalPolicy,
@@ -44,7 +48,8 @@ class IndexBackup(Construct):
             ],
         )
         selection = self.plan.add_selection(
-            "Index", resources=[backup.BackupResource.from_dynamo_db_table(table)]
+            "Index",
+            resources=[backup.BackupResource.from_dynamo_db_table(t) for t in (table, *also)],
         )
         acknowledge(
             selection,

@@ -24,6 +24,9 @@ RESPONSES_PREFIX = "responses/"
 """Where the wado function assembles responses too large to answer inline
 (``cloudpacs.services.large_responses``)."""
 RESPONSES_EXPIRY_DAYS = 1
+RESEARCH_PREFIX = "research/"
+"""The de-identified research copy (issue 7): ``research/studies/...`` and the research root's
+own assembled responses under ``research/responses/``."""
 
 
 def secure_bucket_props(removal_policy: RemovalPolicy) -> dict[str, object]:
@@ -140,6 +143,20 @@ class DicomBucket(Construct):
                 s3.LifecycleRule(
                     id="assembled-responses-expire",
                     prefix=RESPONSES_PREFIX,
+                    expiration=Duration.days(RESPONSES_EXPIRY_DAYS),
+                    noncurrent_version_expiration=Duration.days(1),
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                ),
+                # Research copies replaced by a later job with other options.
+                s3.LifecycleRule(
+                    id="research-old-copies-expire",
+                    prefix=RESEARCH_PREFIX + "studies/",
+                    noncurrent_version_expiration=Duration.days(noncurrent_version_expiry_days),
+                    abort_incomplete_multipart_upload_after=Duration.days(7),
+                ),
+                s3.LifecycleRule(
+                    id="research-responses-expire",
+                    prefix=RESEARCH_PREFIX + RESPONSES_PREFIX,
                     expiration=Duration.days(RESPONSES_EXPIRY_DAYS),
                     noncurrent_version_expiration=Duration.days(1),
                     abort_incomplete_multipart_upload_after=Duration.days(1),

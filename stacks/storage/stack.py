@@ -1,4 +1,8 @@
-"""Storage stack: everything that holds patient data or its audit trail, and its keys."""
+"""Storage stack: everything that holds patient data or its audit trail, and its keys.
+
+The de-identified research copy (issue 7) lives here too: its own index table (the archive's
+layout, a second table so that grants split on the table), its objects under the ``research/``
+prefix of the DICOM bucket, and the secret that keys its pseudonyms."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from stacks.names import StageNames
 from stacks.storage.audit_log import AuditLog
 from stacks.storage.backup import IndexBackup
 from stacks.storage.buckets import AccessLogBucket, DicomBucket
+from stacks.storage.deid_secret import DeidSecret
 from stacks.storage.inbox import Inbox
 from stacks.storage.index_table import IndexTable
 from stacks.storage.keys import StageKeys
@@ -77,10 +82,27 @@ class StorageStack(Stack):
             deletion_protection=deletion_protection,
             removal_policy=removal,
         ).table
+        self.research_table = IndexTable(
+            self,
+            "ResearchIndex",
+            table_name=names.research_table,
+            key=self.keys.data_key,
+            recovery_days=backup_retention_days,
+            deletion_protection=deletion_protection,
+            removal_policy=removal,
+        ).table
+        self.deid_secret = DeidSecret(
+            self,
+            "DeidKey",
+            secret_name=names.deid_secret,
+            key=self.keys.data_key,
+            removal_policy=removal,
+        ).secret
         IndexBackup(
             self,
             "IndexBackup",
             table=self.table,
+            also=[self.research_table],
             key=self.keys.data_key,
             retention_days=backup_retention_days,
             removal_policy=removal,

@@ -19,7 +19,7 @@ from stacks.api.assets import PYTHON_VERSION, LambdaAssets  # noqa: E402
 
 STAGES = ("dev", "staging", "prod")
 KINDS = ("Storage", "Auth", "Api", "Monitoring")
-FUNCTIONS = ("qido", "wado", "stow", "ingest")
+FUNCTIONS = ("qido", "wado", "stow", "ingest", "deidentify", "research", "anonymize")
 
 
 @dataclass(frozen=True)

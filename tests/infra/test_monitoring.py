@@ -15,6 +15,8 @@ EXPECTED_ALARMS = {
     "ingest-dead-letters",
     "ingest-backlog",
     "index-throttles",
+    "anonymize-dead-letters",
+    "anonymize-backlog",
     *(f"{name}-errors" for name in FUNCTIONS),
     *(f"{name}-throttles" for name in FUNCTIONS),
 }

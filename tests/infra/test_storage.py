@@ -3,6 +3,8 @@ and lifecycle, the index with the adapter's keys, recovery and backups, the inge
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from aws_cdk.assertions import Match
 
@@ -113,9 +115,13 @@ def test_lifecycle_follows_settings(synthesized: Synthesized, stage: str) -> Non
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_index_table_matches_the_adapter_layout(synthesized: Synthesized, stage: str) -> None:
-    table = only(synthesized.template_json(stage, "Storage"), "AWS::DynamoDB::Table")["Properties"]
-    expected = create_table_kwargs(f"cloudpacs-{stage}-index")
+@pytest.mark.parametrize("name", ["index", "research"])
+def test_index_table_matches_the_adapter_layout(
+    synthesized: Synthesized, stage: str, name: str
+) -> None:
+    """The archive's index and the research copy's (issue 7) have the adapter's layout."""
+    table = _table(synthesized.template_json(stage, "Storage"), name)["Properties"]
+    expected = create_table_kwargs(f"cloudpacs-{stage}-{name}")
     assert table["TableName"] == expected["TableName"]
     assert table["BillingMode"] == expected["BillingMode"]
     assert table["KeySchema"] == expected["KeySchema"]
@@ -141,9 +147,19 @@ def test_prod_data_is_retained_and_protected(synthesized: Synthesized) -> None:
     for kind in ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::KMS::Key"):
         for resource in resources(prod, kind).values():
             assert resource["DeletionPolicy"] == "Retain", kind
-    assert only(prod, "AWS::DynamoDB::Table")["Properties"]["DeletionProtectionEnabled"] is True
+    for table in resources(prod, "AWS::DynamoDB::Table").values():
+        assert table["Properties"]["DeletionProtectionEnabled"] is True
     dev = synthesized.template_json("dev", "Storage")
-    assert only(dev, "AWS::DynamoDB::Table")["DeletionPolicy"] == "Delete"
+    assert _table(dev, "index")["DeletionPolicy"] == "Delete"
+
+
+def _table(template: dict[str, Any], name: str) -> dict[str, Any]:
+    (table,) = [
+        t
+        for t in resources(template, "AWS::DynamoDB::Table").values()
+        if t["Properties"]["TableName"].endswith(f"-{name}")
+    ]
+    return table
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -153,8 +169,8 @@ def test_index_is_in_a_backup_plan(synthesized: Synthesized, stage: str) -> None
     retention = synthesized.settings.stages[stage].backup_retention_days
     assert plan["BackupPlanRule"][0]["Lifecycle"] == {"DeleteAfterDays": retention}
     selection = only(template, "AWS::Backup::BackupSelection")["Properties"]["BackupSelection"]
-    table_id = next(iter(resources(template, "AWS::DynamoDB::Table")))
-    assert selection["Resources"] == [{"Fn::GetAtt": [table_id, "Arn"]}]
+    table_ids = list(resources(template, "AWS::DynamoDB::Table"))  # index, research copy
+    assert selection["Resources"] == [{"Fn::GetAtt": [t, "Arn"]} for t in table_ids]
     assert "EncryptionKeyArn" in only(template, "AWS::Backup::BackupVault")["Properties"]
 
 

@@ -1,0 +1,18 @@
+"""QIDO-RS and WADO-RS of the de-identified research store, under its own root."""
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from cloudpacs.observability import logger, metrics, tracer
+from cloudpacs.web.lambda_app import lambda_http_app
+
+app = lambda_http_app("research")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app(event, context)
