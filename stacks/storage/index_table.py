@@ -12,8 +12,9 @@ from typing import Any
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
-from cloudpacs.adapters.aws.table_schema import TTL_ATTRIBUTE, create_table_kwargs
 from constructs import Construct
+
+from cloudpacs.adapters.aws.table_schema import TTL_ATTRIBUTE, create_table_kwargs
 
 PITR_MAX_DAYS = 35
 _TYPES = {
