@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -97,18 +98,30 @@ def serve(args: argparse.Namespace) -> int:
         settings.auth,
         settings.audit_file.resolve(),
     )
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=args.log_level,
-        access_log=args.access_log,
-        log_config=uvicorn_log_config(),
-    )
-    if bridge is not None:
-        bridge.stop()
-    unclean_stop.end_run(settings.data_dir)
+    # uvicorn shuts down on SIGTERM/SIGINT, then re-raises the signal with the handler it
+    # found: make that handler leave through the finally below, so the bridge finishes its
+    # associations and the run is marked as cleanly stopped.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level=args.log_level,
+            access_log=args.access_log,
+            log_config=uvicorn_log_config(),
+        )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if bridge is not None:
+            bridge.stop()
+        unclean_stop.end_run(settings.data_dir)
     return 0
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def repair(args: argparse.Namespace) -> int:
