@@ -72,20 +72,24 @@ def main() -> int:
         with cloudpacs_server(fsync=fsync) as url:
             label = "on" if fsync == "true" else "off"
             report[f"cloudpacs_fsync_{label}"] = run_dicomweb(url, *study)
+            save(report)
     if args.orthanc:
         if orthanc.available():
             with orthanc.orthanc(free_port(), free_port()) as url:
                 report["orthanc"] = run_dicomweb(url, *study)
+                save(report)
         else:
             report["orthanc"] = "not installed (apt-get install orthanc orthanc-dicomweb)"
     if not args.no_scale:
         from benchmarks.index_scale import run_index_scale
 
         report["index_scale"] = run_index_scale()
+        save(report)
     if not args.no_aws:
         from benchmarks.aws_calls import run_aws_calls
 
         report["aws_calls"] = run_aws_calls()
+        save(report)
     if not args.no_dimse:
         try:
             from benchmarks import dimse_bench
@@ -95,6 +99,7 @@ def main() -> int:
             dimse_report: dict[str, Any] = {}
             dimse_bench.run(dimse_report)
             report["dimse"] = dimse_report
+            save(report)
     if not args.no_lambda:
         from benchmarks import cold_start, lambda_calls
 
@@ -102,12 +107,17 @@ def main() -> int:
         cold_start.run(lambda_report)
         lambda_calls.run(lambda_report)
         report["lambda"] = lambda_report
-    out = Path(".bench")
-    out.mkdir(exist_ok=True)
-    (out / "results.json").write_text(json.dumps(report, indent=2))
+    save(report)
     json.dump(report, sys.stdout, indent=2)
     print()
     return 0
+
+
+def save(report: dict[str, Any]) -> None:
+    """Write what has been measured so far (a long run keeps its figures if a part fails)."""
+    out = Path(".bench")
+    out.mkdir(exist_ok=True)
+    (out / "results.json").write_text(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

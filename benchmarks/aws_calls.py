@@ -8,6 +8,7 @@ Query/Scan per study-scoped search and per metadata load.
 from __future__ import annotations
 
 import collections
+import os
 from typing import Any
 
 import boto3
@@ -18,6 +19,7 @@ from cloudpacs.adapters.aws.s3_store import S3BlobStore
 from cloudpacs.adapters.aws.table_schema import create_table_kwargs
 from cloudpacs.dicom.attributes import Level
 from cloudpacs.runtime import build_services
+from cloudpacs.security.audit import MemoryAuditSink
 from cloudpacs.services.query_model import parse_qido
 from cloudpacs.settings import load_settings
 from tests.support.synthetic import ct_study
@@ -38,6 +40,7 @@ class CallCounter:
 
 
 def run_aws_calls(instances: int = 20) -> dict[str, Any]:
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # clients the services make
     with mock_aws():
         region = "us-east-1"
         dynamo = boto3.client("dynamodb", region_name=region)
@@ -48,10 +51,14 @@ def run_aws_calls(instances: int = 20) -> dict[str, Any]:
         for client in (dynamo, s3):
             client.meta.events.register("before-call.*.*", counter)
         settings = load_settings(
-            backend="aws", table_name="cloudpacs-bench", bucket_name="cloudpacs-bench"
+            backend="aws",
+            table_name="cloudpacs-bench",
+            bucket_name="cloudpacs-bench",
+            audit_log_group="cloudpacs-bench-audit",
         )
         services = build_services(
             settings,
+            audit=(MemoryAuditSink(), None),  # audit writes are counted by lambda_calls
             backend=(
                 DynamoIndex("cloudpacs-bench", client=dynamo),
                 S3BlobStore("cloudpacs-bench", client=s3),
