@@ -34,6 +34,8 @@ EVRLE = str(ExplicitVRLittleEndian)
 WHOLE_READ_BYTES = 16 << 20
 """Instances up to this size are read in one go; larger ones stream in chunks."""
 CHUNK_BYTES = 4 << 20
+BATCH_BYTES = 8 << 20
+"""Small instances are sent in batches of about this many bytes (fewer thread hops)."""
 
 
 @dataclass(frozen=True)
@@ -73,17 +75,41 @@ def _plan(accept: str | None, records: list[InstanceRecord], single_allowed: boo
 async def _instance_stream(
     retrieve: RetrieveService, records: list[InstanceRecord], target: str | None, boundary: str
 ) -> AsyncIterator[bytes]:
-    """The multipart body, one worker-thread read per instance (chunked when large)."""
+    """The multipart body: small instances are read and framed in batches of about
+    ``BATCH_BYTES`` per worker-thread hop; large ones stream in chunks."""
+    pending: list[InstanceRecord] = []
+    pending_bytes = 0
+
+    def framed(batch: list[InstanceRecord]) -> bytes:
+        pieces: list[bytes] = []
+        for rec in batch:
+            ts = target or rec.transfer_syntax_uid
+            pieces.append(part_header(f"{DICOM}; transfer-syntax={ts}", boundary))
+            pieces.append(retrieve.read(rec) if target is None else retrieve.converted(rec, ts))
+            pieces.append(CRLF)
+        return b"".join(pieces)
+
     for rec in records:
-        yield part_header(f"{DICOM}; transfer-syntax={target or rec.transfer_syntax_uid}", boundary)
+        if rec.size <= WHOLE_READ_BYTES:
+            pending.append(rec)
+            pending_bytes += rec.size
+            if pending_bytes >= BATCH_BYTES:
+                yield await run_in_threadpool(framed, pending)
+                pending, pending_bytes = [], 0
+            continue
+        if pending:
+            yield await run_in_threadpool(framed, pending)
+            pending, pending_bytes = [], 0
+        ts = target or rec.transfer_syntax_uid
+        yield part_header(f"{DICOM}; transfer-syntax={ts}", boundary)
         if target is not None:
-            yield await run_in_threadpool(retrieve.converted, rec, target)
-        elif rec.size <= WHOLE_READ_BYTES:
-            yield await run_in_threadpool(retrieve.read, rec)
+            yield await run_in_threadpool(retrieve.converted, rec, ts)
         else:
             async for chunk in iterate_in_threadpool(retrieve.chunks(rec, CHUNK_BYTES)):
                 yield chunk
         yield CRLF
+    if pending:
+        yield await run_in_threadpool(framed, pending)
     yield closing(boundary)
 
 
