@@ -21,6 +21,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import Context, copy_context
@@ -93,6 +94,8 @@ class IngestService:
         workers: int = 4,
     ) -> None:
         self.workers = workers
+        self._executor: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
         self.index = index
         self.blobs = blobs
         self.duplicate_policy = duplicate_policy
@@ -117,8 +120,16 @@ class IngestService:
         def store_in(context: Context, data: bytes) -> StoreOutcome:
             return context.run(self.store, data, expected_study=expected_study)
 
-        with ThreadPoolExecutor(max_workers=min(self.workers, len(objects))) as pool:
-            return list(pool.map(store_in, contexts, objects))
+        return list(self._pool().map(store_in, contexts, objects))
+
+    def _pool(self) -> ThreadPoolExecutor:
+        """One pool for the life of the service: its threads keep their index connections."""
+        with self._pool_lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(
+                    max_workers=self.workers, thread_name_prefix="ingest"
+                )
+            return self._executor
 
     def store(self, data: bytes, *, expected_study: str | None = None) -> StoreOutcome:
         """Validate, store and index one Part-10 object; never raises for bad input."""

@@ -95,6 +95,9 @@ class SqliteIndex:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._synchronous = "NORMAL" if fsync else "OFF"
         self._local = threading.local()
+        # Writers of this process queue on a lock rather than in SQLite's busy handler,
+        # which sleeps in steps of milliseconds while it waits.
+        self._write_lock = threading.Lock()
         self._db().executescript(SCHEMA)
 
     # -- connections -------------------------------------------------------------------
@@ -111,13 +114,14 @@ class SqliteIndex:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        with self._write_lock:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
 
     # -- writes --------------------------------------------------------------------------
     def add_instance(self, entry: IndexEntry, *, replace: bool) -> AddResult:
