@@ -110,6 +110,27 @@ def claim_value(claims: Mapping[str, Any], name: str) -> object:
     return value
 
 
+MACHINE_SCOPE_ROLES: Mapping[str, str] = {
+    "cloudpacs/read": "viewer",
+    "cloudpacs/write": "technologist",
+}
+"""Roles of machine clients (OAuth client credentials), which carry scopes, not groups."""
+
+
+def machine_groups(claims: Mapping[str, Any]) -> tuple[str, ...]:
+    """Role names granted by the scopes of a client-credentials token, else ().
+
+    Cognito issues client-credentials access tokens with ``sub`` equal to ``client_id`` and
+    no ``cognito:groups``. Only such tokens get roles from scopes: a person's token always
+    takes its roles from groups, whatever scopes their app client asked for.
+    """
+    client_id = claims.get("client_id")
+    if not client_id or claims.get("sub") != client_id or "cognito:groups" in claims:
+        return ()
+    scopes = str(claims.get("scope", "")).split()
+    return tuple(sorted({MACHINE_SCOPE_ROLES[s] for s in scopes if s in MACHINE_SCOPE_ROLES}))
+
+
 def identity_from_claims(
     claims: Mapping[str, Any],
     *,
@@ -127,7 +148,7 @@ def identity_from_claims(
         if isinstance(candidate, str) and candidate:
             username = candidate
             break
-    groups = parse_groups(claim_value(claims, roles_claim))
+    groups = parse_groups(claim_value(claims, roles_claim)) or machine_groups(claims)
     return Identity(
         subject=subject,
         username=username,
