@@ -99,6 +99,10 @@ class ApiStack(Stack):
             "CLOUDPACS_AUDIT_LOG_GROUP": storage.audit_log_name,
             "CLOUDPACS_EVENT_BUS_NAME": self.event_bus.event_bus_name,
         }
+        if cors_origins:
+            # The functions add the CORS headers to their responses; API Gateway answers the
+            # preflight (OPTIONS) itself, from the same origins.
+            environment["CLOUDPACS_CORS_ALLOWED_ORIGINS"] = ",".join(cors_origins)
         self.anonymizer = Anonymizer(
             self,
             "Anonymize",

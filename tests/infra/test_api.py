@@ -183,3 +183,21 @@ def test_ingest_consumes_the_inbox_queue(synthesized: Synthesized, stage: str) -
         if "storage" in str(m["Properties"]["EventSourceArn"])
     ]
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_functions_answer_cors_from_the_stage_origins(synthesized: Synthesized, stage: str) -> None:
+    """Browser viewers need Access-Control-Allow-Origin on every response, not only on the
+    preflight API Gateway answers: the functions get the stage's origins."""
+    origins = ",".join(synthesized.settings.stages[stage].cors_origins)
+    template = synthesized.template(stage, "Api")
+    for function in ("qido", "wado", "stow"):
+        template.has_resource_properties(
+            "AWS::Lambda::Function",
+            {
+                "FunctionName": f"cloudpacs-{stage}-{function}",
+                "Environment": {
+                    "Variables": Match.object_like({"CLOUDPACS_CORS_ALLOWED_ORIGINS": origins})
+                },
+            },
+        )
