@@ -32,6 +32,7 @@ from stacks.acknowledge import acknowledge
 from stacks.api.assets import LambdaAssets
 from stacks.api.permissions import Grants
 from stacks.api.service_function import ServiceFunction
+from stacks.kms_keys import rotating_key
 from stacks.names import StageNames
 from stacks.storage.inbox import MAX_RECEIVE_COUNT, visibility_timeout_for
 
@@ -62,13 +63,11 @@ class Anonymizer(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stage = names.stage
-        self.queue_key = kms.Key(
+        self.queue_key = rotating_key(
             self,
             "QueueKey",
             alias=f"alias/cloudpacs-{stage}-anonymize-queue",
             description=f"cloudpacs {stage}: de-identification task queues",
-            enable_key_rotation=True,
-            pending_window=Duration.days(30),
             removal_policy=removal_policy,
         )
         self.dead_letter_queue = sqs.Queue(

@@ -24,6 +24,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.acknowledge import acknowledge
+from stacks.kms_keys import rotating_key
 from stacks.storage.buckets import browser_cors, secure_bucket_props
 
 MAX_RECEIVE_COUNT = 3
@@ -77,13 +78,11 @@ class Inbox(Construct):
             "The inbox holds uploads for minutes until ingest stores them in the replicated "
             "archive; uploads that fail are retried by the client.",
         )
-        self.queue_key = kms.Key(
+        self.queue_key = rotating_key(
             self,
             "QueueKey",
             alias=f"alias/cloudpacs-{stage}-inbox-queue",
             description=f"cloudpacs {stage}: inbox notification queues",
-            enable_key_rotation=True,
-            pending_window=Duration.days(30),
             removal_policy=removal_policy,
         )
         self.dead_letter_queue = sqs.Queue(

@@ -8,10 +8,11 @@ services that must encrypt on our behalf use them, scoped to this account.
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from constructs import Construct
+
+from stacks.kms_keys import rotating_key
 
 _SERVICE_KEY_ACTIONS = [
     "kms:Encrypt",
@@ -30,22 +31,18 @@ class StageKeys(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        self.data_key = kms.Key(
+        self.data_key = rotating_key(
             self,
             "DataKey",
             alias=f"alias/cloudpacs-{stage}-data",
             description=f"cloudpacs {stage}: DICOM objects, index, inbox, queues, backups",
-            enable_key_rotation=True,
-            pending_window=Duration.days(30),
             removal_policy=removal_policy,
         )
-        self.log_key = kms.Key(
+        self.log_key = rotating_key(
             self,
             "LogKey",
             alias=f"alias/cloudpacs-{stage}-logs",
             description=f"cloudpacs {stage}: CloudWatch log groups and the alarm topic",
-            enable_key_rotation=True,
-            pending_window=Duration.days(30),
             removal_policy=removal_policy,
         )
         self.log_key.add_to_resource_policy(
