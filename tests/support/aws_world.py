@@ -28,7 +28,7 @@ from moto import mock_aws
 from cloudpacs.adapters.aws.s3_store import SIGV4
 from cloudpacs.adapters.aws.table_schema import create_table_kwargs
 from cloudpacs.settings import settings_from_environment
-from tests.support.lambda_events import REGION, LambdaContext
+from tests.support.lambda_events import REGION, LambdaContext, sqs_record
 
 STAGE = "test"
 ACCOUNT = "123456789012"
@@ -201,7 +201,7 @@ def deliver_inbox(world: AwsWorld, ingest: Any, *, rounds: int = 10) -> list[dic
         ).get("Messages", [])
         if not received:
             break
-        records = [_record(message, world.queue_arn) for message in received]
+        records = [sqs_record(message, world.queue_arn) for message in received]
         answer = ingest({"Records": records}, LambdaContext(function_name="ingest"))
         answers.append(answer)
         failed = {item["itemIdentifier"] for item in answer.get("batchItemFailures", [])}
@@ -217,17 +217,3 @@ def deliver_inbox(world: AwsWorld, ingest: Any, *, rounds: int = 10) -> list[dic
                     QueueUrl=world.queue_url, ReceiptHandle=message["ReceiptHandle"]
                 )
     return answers
-
-
-def _record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": message.get("Attributes", {}),
-        "messageAttributes": {},
-        "md5OfBody": message["MD5OfBody"],
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn,
-        "awsRegion": REGION,
-    }

@@ -21,7 +21,7 @@ from typing import Any
 from cloudpacs.adapters.aws.table_schema import create_table_kwargs
 from cloudpacs.settings import settings_from_environment
 from tests.support.aws_world import FUNCTIONS, STAGE, AwsWorld, aws_world, environment
-from tests.support.lambda_events import REGION, LambdaContext
+from tests.support.lambda_events import REGION, LambdaContext, sqs_record
 
 RESEARCH_TABLE = f"cloudpacs-{STAGE}-research"
 SECRET = f"cloudpacs/{STAGE}/deid-key"
@@ -84,21 +84,6 @@ def load_all_handlers() -> dict[str, Any]:
         sys.modules.pop(module_name, None)
         handlers[name] = importlib.import_module(module_name).handler
     return handlers
-
-
-def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
-    """One record of Lambda's SQS event for a message as ``ReceiveMessage`` returned it."""
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": message.get("Attributes", {}),
-        "messageAttributes": {},
-        "md5OfBody": message["MD5OfBody"],
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn,
-        "awsRegion": REGION,
-    }
 
 
 def deliver(world: DeidWorld, anonymize: Any, *, rounds: int = 50) -> list[dict[str, Any]]:
