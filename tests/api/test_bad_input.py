@@ -214,3 +214,17 @@ def test_truncated_multipart_is_400(http: httpx.Client) -> None:
     response = http.post("/studies", content=body[:-40], headers=headers)
     assert response.status_code == 400
     assert "closing boundary" in response.json()["error"]
+
+
+def test_body_breaking_off_keeps_the_parts_that_arrived_whole(
+    http: httpx.Client, server: tuple[str, Services]
+) -> None:
+    _, objects = ct_study(2, rows=8, columns=8)
+    body, headers = stow_body(objects)
+    cut = body.index(objects[1]) + 100  # the second part is incomplete
+    response = http.post("/studies", content=body[:cut], headers=headers)
+    assert response.status_code == 202
+    payload = response.json()
+    assert len(payload["00081199"]["Value"]) == 1
+    assert "closing boundary" in payload["0008119A"]["Value"][0]["00091001"]["Value"][0]
+    assert len(_stored_keys(server[1])) == 1

@@ -23,7 +23,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import Context, copy_context
 from dataclasses import dataclass
 
@@ -121,6 +121,11 @@ class IngestService:
             return context.run(self.store, data, expected_study=expected_study)
 
         return list(self._pool().map(store_in, contexts, objects))
+
+    def submit(self, data: bytes, *, expected_study: str | None = None) -> Future[StoreOutcome]:
+        """Store one object on the worker pool, in a copy of the caller's context."""
+        context = copy_context()
+        return self._pool().submit(context.run, self.store, data, expected_study=expected_study)
 
     def _pool(self) -> ThreadPoolExecutor:
         """One pool for the life of the service: its threads keep their index connections."""

@@ -6,7 +6,9 @@ held once); a body over the configured limit is refused with 413 before anything
 
 from __future__ import annotations
 
+import asyncio
 import re
+from concurrent.futures import Future
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -14,7 +16,8 @@ from fastapi.responses import Response
 
 from cloudpacs.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from cloudpacs.multipart import MultipartParser, Part, boundary_of
-from cloudpacs.services.stow_parts import store_parts
+from cloudpacs.services.ingest import CANNOT_UNDERSTAND, IngestService, StoreOutcome, StoreStatus
+from cloudpacs.services.stow_parts import refused_part, store_parts
 from cloudpacs.services.stow_response import stow_response
 from cloudpacs.uids import check_uid
 from cloudpacs.web.deps import base_url, services
@@ -39,12 +42,19 @@ def _check_content_type(content_type: str) -> str:
     return boundary_of(content_type)
 
 
+def _declared_length(request: Request, limit: int) -> int | None:
+    declared = request.headers.get("content-length")
+    if declared is None or not declared.isdigit():
+        return None
+    if int(declared) > limit:
+        raise PayloadTooLarge(f"request body of {declared} bytes exceeds the limit of {limit}")
+    return int(declared)
+
+
 async def read_parts(request: Request, limit: int) -> list[Part]:
     """Split the request body into parts, refusing bodies larger than ``limit`` bytes."""
     boundary = _check_content_type(request.headers.get("content-type", ""))
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"request body of {declared} bytes exceeds the limit of {limit}")
+    _declared_length(request, limit)
     parser = MultipartParser(boundary)
     received = 0
     async for chunk in request.stream():
@@ -58,12 +68,55 @@ async def read_parts(request: Request, limit: int) -> list[Part]:
     return parts
 
 
+async def store_while_receiving(
+    request: Request, ingest: IngestService, study: str | None
+) -> list[StoreOutcome]:
+    """Store each part as soon as it has arrived, while the rest of the body streams in.
+
+    Only for bodies whose length was declared and is within the limit, so no part is stored
+    of a request that is then refused as too large. A body that breaks off keeps what
+    arrived whole and reports the rest as one failure.
+    """
+    parser = MultipartParser(_check_content_type(request.headers.get("content-type", "")))
+    pending: list[StoreOutcome | Future[StoreOutcome]] = []
+
+    def submit_new_parts() -> None:
+        while len(pending) < len(parser.parts):
+            part = parser.parts[len(pending)]
+            refused = refused_part(part)
+            pending.append(refused or ingest.submit(part.body, expected_study=study))
+            parser.parts[len(pending) - 1] = Part(part.headers, b"")  # held by the worker now
+
+    try:
+        async for chunk in request.stream():
+            parser.feed(chunk)
+            submit_new_parts()
+        parser.close()
+    except BadRequest as exc:
+        if not pending:
+            raise
+        pending.append(
+            StoreOutcome(StoreStatus.FAILED, failure_reason=CANNOT_UNDERSTAND, message=exc.reason)
+        )
+    if not pending:
+        raise BadRequest("the multipart body holds no parts")
+    return [
+        item if isinstance(item, StoreOutcome) else await asyncio.wrap_future(item)
+        for item in pending
+    ]
+
+
 async def _store(request: Request, study: str | None) -> Response:
     if study is not None:
         check_uid(study, "StudyInstanceUID")
     svc = services(request)
-    parts = await read_parts(request, svc.settings.max_request_bytes)
-    outcomes = await run_in_threadpool(store_parts, svc.ingest, parts, study)
+    limit = svc.settings.max_request_bytes
+    _check_content_type(request.headers.get("content-type", ""))
+    if _declared_length(request, limit) is not None:
+        outcomes = await store_while_receiving(request, svc.ingest, study)
+    else:  # chunked: the whole body must be seen to be within the limit before storing
+        parts = await read_parts(request, limit)
+        outcomes = await run_in_threadpool(store_parts, svc.ingest, parts, study)
     status, body = stow_response(outcomes)
     return dicom_json(body, base_url(request), status=status)
 
