@@ -18,23 +18,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cloudpacs.services.deid_model import AUTO_EVENT_PATTERN
-from stacks.acknowledge import acknowledge
 from stacks.api.assets import LambdaAssets
 from stacks.api.permissions import Grants
 from stacks.api.service_function import ServiceFunction
-from stacks.kms_keys import rotating_key
 from stacks.names import StageNames
-from stacks.storage.inbox import MAX_RECEIVE_COUNT, visibility_timeout_for
+from stacks.work_queue import MAX_RECEIVE_COUNT, work_queue
 
 BATCH_SIZE = 1
 """A job's task holds up to 25 instances (``deid_jobs.CHUNK_SIZE``): one per invocation keeps
@@ -63,42 +60,18 @@ class Anonymizer(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stage = names.stage
-        self.queue_key = rotating_key(
+        work = work_queue(
             self,
-            "QueueKey",
-            alias=f"alias/cloudpacs-{stage}-anonymize-queue",
-            description=f"cloudpacs {stage}: de-identification task queues",
+            purpose="anonymize",
+            key_alias=f"alias/cloudpacs-{stage}-anonymize-queue",
+            key_description=f"cloudpacs {stage}: de-identification task queues",
+            function_timeout_seconds=timeout_seconds,
             removal_policy=removal_policy,
-        )
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            queue_name=f"cloudpacs-{stage}-anonymize-dlq",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.queue_key,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-            removal_policy=removal_policy,
-        )
-        acknowledge(
-            self.dead_letter_queue,
-            "AwsSolutions-SQS3",
-            "This is the dead-letter queue of the anonymize queue; a DLQ of a DLQ adds nothing.",
-        )
-        self.queue = sqs.Queue(
-            self,
-            "Queue",
             queue_name=f"cloudpacs-{stage}-anonymize",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.queue_key,
-            enforce_ssl=True,
-            visibility_timeout=visibility_timeout_for(timeout_seconds),
-            retention_period=Duration.days(4),
-            dead_letter_queue=sqs.DeadLetterQueue(
-                queue=self.dead_letter_queue, max_receive_count=MAX_RECEIVE_COUNT
-            ),
-            removal_policy=removal_policy,
+            dead_letter_queue_name=f"cloudpacs-{stage}-anonymize-dlq",
         )
+        self.queue_key, self.queue = work.key, work.queue
+        self.dead_letter_queue = work.dead_letter_queue
         settings = {
             **environment,
             "CLOUDPACS_DEID_MAX_RECEIVES": str(MAX_RECEIVE_COUNT),

@@ -39,8 +39,8 @@ from stacks.api.service_function import ServiceFunction
 from stacks.api.waf import ApiFirewall
 from stacks.auth.stack import AuthStack
 from stacks.names import StageNames
-from stacks.storage.inbox import MAX_RECEIVE_COUNT
 from stacks.storage.stack import StorageStack
+from stacks.work_queue import MAX_RECEIVE_COUNT
 
 DESCRIPTIONS = {
     "qido": "QIDO-RS search",

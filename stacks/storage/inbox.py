@@ -20,19 +20,11 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.acknowledge import acknowledge
-from stacks.kms_keys import rotating_key
 from stacks.storage.buckets import browser_cors, secure_bucket_props
-
-MAX_RECEIVE_COUNT = 3
-MAX_VISIBILITY_SECONDS = 12 * 3600
-
-
-def visibility_timeout_for(function_timeout_seconds: int) -> Duration:
-    return Duration.seconds(min(6 * function_timeout_seconds, MAX_VISIBILITY_SECONDS))
+from stacks.work_queue import work_queue
 
 
 class Inbox(Construct):
@@ -78,40 +70,17 @@ class Inbox(Construct):
             "The inbox holds uploads for minutes until ingest stores them in the replicated "
             "archive; uploads that fail are retried by the client.",
         )
-        self.queue_key = rotating_key(
+        work = work_queue(
             self,
-            "QueueKey",
-            alias=f"alias/cloudpacs-{stage}-inbox-queue",
-            description=f"cloudpacs {stage}: inbox notification queues",
+            purpose="ingest",
+            key_alias=f"alias/cloudpacs-{stage}-inbox-queue",
+            key_description=f"cloudpacs {stage}: inbox notification queues",
+            function_timeout_seconds=ingest_timeout_seconds,
             removal_policy=removal_policy,
+            queue_id="IngestQueue",
         )
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.queue_key,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-            removal_policy=removal_policy,
-        )
-        acknowledge(
-            self.dead_letter_queue,
-            "AwsSolutions-SQS3",
-            "This is the dead-letter queue of the ingest queue; a DLQ of a DLQ adds nothing.",
-        )
-        self.queue = sqs.Queue(
-            self,
-            "IngestQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.queue_key,
-            enforce_ssl=True,
-            visibility_timeout=visibility_timeout_for(ingest_timeout_seconds),
-            retention_period=Duration.days(4),
-            dead_letter_queue=sqs.DeadLetterQueue(
-                queue=self.dead_letter_queue, max_receive_count=MAX_RECEIVE_COUNT
-            ),
-            removal_policy=removal_policy,
-        )
+        self.queue_key, self.queue = work.key, work.queue
+        self.dead_letter_queue = work.dead_letter_queue
         self.bucket.add_event_notification(
             s3.EventType.OBJECT_CREATED, s3n.SqsDestination(self.queue)
         )

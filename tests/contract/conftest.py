@@ -23,6 +23,8 @@ import pytest
 from moto import mock_aws
 
 from cloudpacs.adapters.aws.table_schema import create_table_kwargs
+from cloudpacs.adapters.local.file_store import FileBlobStore
+from cloudpacs.adapters.local.sqlite_index import SqliteIndex
 from cloudpacs.ports import BlobStore, Index
 
 REGION = "us-east-1"
@@ -109,11 +111,6 @@ def aws_adapters(monkeypatch: pytest.MonkeyPatch) -> Iterator[Adapters]:
 
 @pytest.fixture
 def embedded_adapters(tmp_path: Path) -> Adapters:
-    try:
-        from cloudpacs.adapters.local.file_store import FileBlobStore
-        from cloudpacs.adapters.local.sqlite_index import SqliteIndex
-    except ImportError as exc:  # the embedded adapters are written in parallel
-        pytest.skip(f"embedded adapters not available: {exc}")
     db = tmp_path / "index.sqlite3"
     return Adapters(
         name="embedded",

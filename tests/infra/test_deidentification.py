@@ -16,7 +16,7 @@ from cdk_app.settings import DEFAULT_STAGES_FILE, load_settings
 from cdk_app.validation import findings
 from cloudpacs.services.deid_model import AUTO_EVENT_PATTERN
 from stacks.dimse.image import BridgeImage
-from stacks.storage.inbox import MAX_RECEIVE_COUNT
+from stacks.work_queue import MAX_RECEIVE_COUNT
 from tests.infra.support import STAGES, Synthesized, only, placeholder_assets, resources
 
 Statement = dict[str, Any]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.storage.inbox import MAX_RECEIVE_COUNT
+from stacks.work_queue import MAX_RECEIVE_COUNT
 from tests.infra.support import STAGES, Synthesized, resources
 
 

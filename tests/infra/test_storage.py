@@ -9,7 +9,7 @@ import pytest
 from aws_cdk.assertions import Match
 
 from cloudpacs.adapters.aws.table_schema import create_table_kwargs
-from stacks.storage.inbox import MAX_RECEIVE_COUNT
+from stacks.work_queue import MAX_RECEIVE_COUNT
 from tests.infra.support import STAGES, Synthesized, only, resources
 
 
