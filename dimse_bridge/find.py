@@ -35,6 +35,7 @@ from cloudpacs.dicom.attributes import Level
 from cloudpacs.errors import BadRequest
 from cloudpacs.model import JsonDataset
 from cloudpacs.services.matching import MatchKey
+from cloudpacs.services.patients import PATIENT_COUNTS, group_by_patient
 from cloudpacs.services.query import QueryService
 from cloudpacs.services.query_model import Query, check_match_value
 from dimse_bridge.contexts import Model
@@ -56,11 +57,6 @@ UNIQUE_KEY = {
 QUERY_RETRIEVE_LEVEL = Tag("QueryRetrieveLevel")
 SPECIFIC_CHARACTER_SET = Tag("SpecificCharacterSet")
 RETRIEVE_AE_TITLE = Tag("RetrieveAETitle")
-PATIENT_COUNTS = (
-    "NumberOfPatientRelatedStudies",
-    "NumberOfPatientRelatedSeries",
-    "NumberOfPatientRelatedInstances",
-)
 _NOT_KEYS = frozenset({QUERY_RETRIEVE_LEVEL, SPECIFIC_CHARACTER_SET, RETRIEVE_AE_TITLE})
 _BINARY_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN"})
 _PATIENT_TAGS = frozenset(A.tags_of(A.PATIENT_ATTRIBUTES))
@@ -162,28 +158,6 @@ def find(service: QueryService, request: FindRequest, *, retrieve_ae: str) -> li
     return [response(item, request, retrieve_ae=retrieve_ae) for item in items]
 
 
-def group_by_patient(studies: Iterable[JsonDataset]) -> list[JsonDataset]:
-    """One patient-level view per (PatientID, IssuerOfPatientID), newest study first."""
-    patients: dict[tuple[str, str], JsonDataset] = {}
-    totals: dict[tuple[str, str], list[int]] = {}
-    for study in studies:
-        key = (_first(study, "PatientID"), _first(study, "IssuerOfPatientID"))
-        if key not in patients:
-            patients[key] = {t: v for t, v in study.items() if t in _PATIENT_TAGS}
-            for tag in ("SpecificCharacterSet", "TimezoneOffsetFromUTC"):
-                if A.tag_hex(tag) in study:
-                    patients[key][A.tag_hex(tag)] = study[A.tag_hex(tag)]
-            totals[key] = [0, 0, 0]
-        counts = totals[key]
-        counts[0] += 1
-        counts[1] += _int(study, "NumberOfStudyRelatedSeries")
-        counts[2] += _int(study, "NumberOfStudyRelatedInstances")
-    for key, view in patients.items():
-        for keyword, count in zip(PATIENT_COUNTS, totals[key], strict=True):
-            view[A.tag_hex(keyword)] = {"vr": "IS", "Value": [count]}
-    return list(patients.values())
-
-
 def response(item: JsonDataset, request: FindRequest, *, retrieve_ae: str) -> Dataset:
     """The response identifier for one match: requested keys, unique keys, control keys."""
     wanted = {f"{elem.tag:08X}" for elem in request.requested}
@@ -211,15 +185,3 @@ def _empty_like(elem: DataElement) -> DataElement:
     if vr == "SQ":
         return DataElement(elem.tag, "SQ", Sequence())
     return DataElement(elem.tag, vr, None)
-
-
-def _first(view: JsonDataset, keyword: str) -> str:
-    values = view.get(A.tag_hex(keyword), {}).get("Value") or []
-    return str(values[0]) if values else ""
-
-
-def _int(view: JsonDataset, keyword: str) -> int:
-    try:
-        return int(_first(view, keyword) or 0)
-    except ValueError:
-        return 0

@@ -30,15 +30,14 @@ from pydicom.uid import ExplicitVRLittleEndian
 from pynetdicom.events import Event
 from pynetdicom.presentation import PresentationContext
 
-from cloudpacs.dicom.attributes import Level
 from cloudpacs.dicom.transcode import UNCOMPRESSED
-from cloudpacs.errors import CloudPacsError, NotFound
+from cloudpacs.errors import CloudPacsError
 from cloudpacs.model import InstanceRecord
 from cloudpacs.runtime import Services
 from cloudpacs.security.audit import AuditUids, Outcome
 from cloudpacs.security.permissions import Action
-from cloudpacs.services.matching import MatchKey, has_wildcard, uid_list
-from cloudpacs.services.query_model import Query
+from cloudpacs.services.matching import has_wildcard, uid_list
+from cloudpacs.services.selection import InstanceSelection
 from cloudpacs.uids import is_valid_uid
 from dimse_bridge.bridge import Bridge, Session
 from dimse_bridge.contexts import Model, qr_model
@@ -90,48 +89,22 @@ def common_uids(records: list[InstanceRecord]) -> AuditUids:
 
 
 def select_instances(services: Services, identifier: Dataset, model: Model) -> list[InstanceRecord]:
-    """The instances a C-GET/C-MOVE identifier names, in study/series/instance order."""
+    """The instances a C-GET/C-MOVE identifier names (``services.selection`` selects)."""
     level = query_level(identifier, model)
+    select = InstanceSelection(services.index, services.query, services.retrieve)
     if level == PATIENT:
-        return _patient_instances(services, identifier)
+        patient_id = str(identifier.get("PatientID", "") or "").strip()
+        if not patient_id or has_wildcard(patient_id):
+            raise BadIdentifier("a PATIENT level retrieve needs one PatientID, without wildcards")
+        return select.of_patient(patient_id)
     study_uids = _uids(identifier, "StudyInstanceUID", required=level == "STUDY")
     if level == "STUDY":
-        return _gather(services, ((study, None, None) for study in study_uids))
+        return select.of_studies(study_uids)
     series_uids = _uids(identifier, "SeriesInstanceUID", required=level == "SERIES")
     if level == "SERIES":
-        return _gather(services, _series_targets(services, study_uids, series_uids))
+        return select.of_series(series_uids, within=study_uids)
     sop_uids = _uids(identifier, "SOPInstanceUID", required=True)
-    targets: list[tuple[str, str | None, str | None]] = []
-    for sop in sop_uids:
-        located = services.index.locate_instance(sop)
-        if located is None:
-            continue
-        study, series = located
-        if (study_uids and study not in study_uids) or (series_uids and series not in series_uids):
-            continue
-        targets.append((study, series, sop))
-    return _gather(services, targets)
-
-
-def _series_targets(
-    services: Services, study_uids: list[str], series_uids: list[str]
-) -> list[tuple[str, str | None, str | None]]:
-    targets: list[tuple[str, str | None, str | None]] = []
-    for series in series_uids:
-        study = services.index.locate_series(series)
-        if study is not None and (not study_uids or study in study_uids):
-            targets.append((study, series, None))
-    return targets
-
-
-def _patient_instances(services: Services, identifier: Dataset) -> list[InstanceRecord]:
-    patient_id = str(identifier.get("PatientID", "") or "").strip()
-    if not patient_id or has_wildcard(patient_id):
-        raise BadIdentifier("a PATIENT level retrieve needs one PatientID, without wildcards")
-    key = MatchKey(("00100020",), "LO", patient_id)
-    studies = services.query.search(Query(level=Level.STUDY, keys=(key,))).items
-    uids = [str(s["0020000D"]["Value"][0]) for s in studies if s.get("0020000D", {}).get("Value")]
-    return _gather(services, ((study, None, None) for study in uids))
+    return select.of_instances(sop_uids, studies=study_uids, series=series_uids)
 
 
 def _uids(identifier: Dataset, keyword: str, *, required: bool) -> list[str]:
@@ -146,19 +119,6 @@ def _uids(identifier: Dataset, keyword: str, *, required: bool) -> list[str]:
     if any(not is_valid_uid(u) for u in uids):
         raise BadIdentifier(f"{keyword} holds an invalid UID")
     return uids
-
-
-def _gather(
-    services: Services, targets: Iterable[tuple[str, str | None, str | None]]
-) -> list[InstanceRecord]:
-    found: dict[str, InstanceRecord] = {}
-    for study, series, sop in targets:
-        try:
-            for rec in services.retrieve.instances(study, series, sop):
-                found.setdefault(rec.sop_uid, rec)
-        except NotFound:
-            continue
-    return list(found.values())
 
 
 def load_for_peer(
