@@ -33,6 +33,7 @@ from pydicom.dataset import Dataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 from pynetdicom import AE, build_role, evt
 
+from tests.support.server import free_port
 from tests.support.synthetic import ct_instance
 
 AE_TITLE = "CLOUDPACS"
@@ -43,16 +44,10 @@ RUNS = 3
 FIND_QUERIES = 50
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def bridge_process(data_dir: Path, *, fsync: bool) -> Iterator[int]:
     """``python -m dimse_bridge`` on a free port over ``data_dir``; yields the port."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "CLOUDPACS_DATA_DIR": str(data_dir),

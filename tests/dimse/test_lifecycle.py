@@ -25,6 +25,7 @@ from cloudpacs.settings import SettingsError
 from dimse_bridge.settings import load_dimse_settings
 from tests.dimse.factory import ct_instance
 from tests.dimse.harness import BRIDGE_AE, start_bridge
+from tests.support.server import free_port
 
 
 def _connect_refused(port: int) -> bool:
@@ -73,14 +74,8 @@ def test_associations_past_the_grace_period_are_aborted(tmp_path: Path) -> None:
     assert assoc.is_aborted
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_module_entry_point_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "CLOUDPACS_DATA_DIR": str(tmp_path / "data"),
