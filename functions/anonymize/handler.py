@@ -4,7 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cloudpacs.lambda_anonymize import anonymize_handler
+from cloudpacs.aws_lambda.anonymize import anonymize_handler
 from cloudpacs.observability import logger, metrics, tracer
 
 anonymize = anonymize_handler()

@@ -4,7 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cloudpacs.lambda_ingest import ingest_handler
+from cloudpacs.aws_lambda.ingest import ingest_handler
 from cloudpacs.observability import logger, metrics, tracer
 
 ingest = ingest_handler()

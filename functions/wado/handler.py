@@ -5,8 +5,8 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from cloudpacs.aws_lambda.http_app import lambda_http_app
 from cloudpacs.observability import logger, metrics, tracer
-from cloudpacs.web.lambda_app import lambda_http_app
 
 app = lambda_http_app("wado")
 

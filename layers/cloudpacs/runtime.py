@@ -10,55 +10,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from cloudpacs.adapters.local.inbox_worker import InboxWorker
-from cloudpacs.large_objects import attach_large_objects
 from cloudpacs.model import InstanceRecord
 from cloudpacs.ports import AuditReader, AuditSink, BlobStore, EventSink, Index
-from cloudpacs.research import attach_deidentification
 from cloudpacs.security.events import InstanceEvent, InstanceEventType, NullEventSink
-from cloudpacs.services.deid_jobs import DeidJobs
-from cloudpacs.services.deid_model import TaskQueue
-from cloudpacs.services.deid_worker import DeidWorker
 from cloudpacs.services.delete import DeleteService
 from cloudpacs.services.ingest import IngestService, StoreStatus
-from cloudpacs.services.large_responses import LargeResponses
 from cloudpacs.services.query import QueryService
 from cloudpacs.services.retrieve import RetrieveService
-from cloudpacs.services.uploads import UploadService
 from cloudpacs.settings import Settings
+from cloudpacs.wiring.large_objects import attach_large_objects
+from cloudpacs.wiring.research import attach_deidentification
+from cloudpacs.wiring.services import Services
+
+__all__ = ["Services", "build_services"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Services:
-    settings: Settings
-    index: Index
-    blobs: BlobStore
-    ingest: IngestService
-    query: QueryService
-    retrieve: RetrieveService
-    delete: DeleteService
-    audit: AuditSink
-    audit_reader: AuditReader | None
-    """Where ``GET /audit`` reads from; None when the trail is read elsewhere (CloudWatch)."""
-    events: EventSink
-    uploads: UploadService | None = None
-    """Large uploads through the inbox (``large_objects``); None where not configured."""
-    large_responses: LargeResponses | None = None
-    """Redirects for WADO responses over the inline limit; None: everything streams."""
-    inbox_worker: InboxWorker | None = None
-    """The embedded server's in-process ingest of uploads."""
-    research: Services | None = None
-    """The de-identified research store, served under its own root (``cloudpacs.research``);
-    None where this process has none."""
-    deid_jobs: DeidJobs | None = None
-    """De-identification jobs (the API side); None where no task queue is configured."""
-    deid_worker: DeidWorker | None = None
-    """De-identifies queued tasks; None where the research store or the key is absent."""
-    deid_queue: TaskQueue | None = None
 
 
 def build_backend(settings: Settings) -> tuple[Index, BlobStore]:

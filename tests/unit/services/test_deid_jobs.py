@@ -16,8 +16,8 @@ import pydicom
 import pytest
 
 from cloudpacs.adapters.local.key_file import KeyFile, KeyFileError
+from cloudpacs.aws_lambda.anonymize import tasks_in_message
 from cloudpacs.errors import BadRequest, NotFound
-from cloudpacs.lambda_anonymize import tasks_in_message
 from cloudpacs.model import StudyKeys
 from cloudpacs.runtime import Services, build_services
 from cloudpacs.security.events import InstanceEvent, InstanceEventType

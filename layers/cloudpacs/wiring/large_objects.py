@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from cloudpacs.security.audit import (
     ANONYMOUS,
@@ -24,9 +23,7 @@ from cloudpacs.security.permissions import Action
 from cloudpacs.services.large_responses import LargeResponses, ResponseStaging
 from cloudpacs.services.uploads import UploadService
 from cloudpacs.services.uploads_model import Inbox, UploadLedger, UploadRecord
-
-if TYPE_CHECKING:
-    from cloudpacs.runtime import Services
+from cloudpacs.wiring.services import Services
 
 
 def attach_large_objects(services: Services) -> None:

@@ -1,4 +1,4 @@
-"""Wiring of de-identification (issue 7): the research store, jobs, the worker, auto mode.
+"""Wiring of de-identification: the research store, jobs, the worker, auto mode.
 
 - The research store holds the de-identified copies, apart from the archive: its own index
   (AWS: a second DynamoDB table with the archive's layout; locally ``research/index.sqlite3``)
@@ -17,8 +17,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from cloudpacs.ports import BlobStore, Index
 from cloudpacs.security.events import NullEventSink
 from cloudpacs.services.deid_jobs import DeidJobs, auto_deidentify
@@ -30,9 +28,7 @@ from cloudpacs.services.large_responses import LargeResponses, ResponseStaging
 from cloudpacs.services.query import QueryService
 from cloudpacs.services.retrieve import RetrieveService
 from cloudpacs.settings import DuplicatePolicy, Settings
-
-if TYPE_CHECKING:
-    from cloudpacs.runtime import Services
+from cloudpacs.wiring.services import Services
 
 RESEARCH_DUPLICATES: DuplicatePolicy = "replace"
 
@@ -63,8 +59,6 @@ def research_backend(settings: Settings) -> tuple[Index, BlobStore] | None:
 
 def research_services(archive: Services, backend: tuple[Index, BlobStore]) -> Services:
     """The research store as services of its own, rooted at ``research_base_path``."""
-    from cloudpacs.runtime import Services
-
     settings = archive.settings
     index, blobs = backend
     rooted = settings.model_copy(

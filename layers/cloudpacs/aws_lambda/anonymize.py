@@ -33,7 +33,7 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from cloudpacs.lambda_env import function_settings
+from cloudpacs.aws_lambda.env import function_settings
 from cloudpacs.observability import instrument, logger
 from cloudpacs.runtime import build_services
 from cloudpacs.security.events import EVENT_SOURCE, InstanceEvent, InstanceEventType

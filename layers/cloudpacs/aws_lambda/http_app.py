@@ -23,7 +23,7 @@ from mangum import Mangum
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from cloudpacs.lambda_env import function_settings
+from cloudpacs.aws_lambda.env import function_settings
 from cloudpacs.observability import RouteMetrics, instrument
 from cloudpacs.runtime import build_services
 from cloudpacs.web.app import create_app
