@@ -1,7 +1,8 @@
 """Part-10 bytes in, Part-10 bytes out (PS3.10 file format).
 
-The output keeps the input's transfer syntax and its Pixel Data bytes exactly (pixel data is
-never decoded or re-encoded); File Meta Information and preamble are replaced.
+The output keeps the input's transfer syntax and its Pixel Data bytes exactly, except where
+the Clean Pixel Data Option cleaned the pixels (:mod:`.pixel_clean`); File Meta Information
+and preamble are replaced.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from pydicom.errors import InvalidDicomError
 
 from cloudpacs.deid.apply import deidentify_in_place
 from cloudpacs.deid.errors import NotPart10, UnencodableInstance
+from cloudpacs.deid.pixel_clean import PixelCleaning
 from cloudpacs.deid.profile import Profile
 
 
-def deidentify_bytes(data: bytes, profile: Profile, secret: bytes) -> bytes:
+def deidentify_bytes(
+    data: bytes, profile: Profile, secret: bytes, pixels: PixelCleaning | None = None
+) -> bytes:
     """De-identify one Part-10 file.
 
     Raises NotPart10, QuarantinedInstance or UnencodableInstance (all DeidentificationError).
@@ -32,7 +36,7 @@ def deidentify_bytes(data: bytes, profile: Profile, secret: bytes) -> bytes:
     for attribute in ("SOPClassUID", "SOPInstanceUID"):
         if not (ds.get(attribute) or meta.get(f"MediaStorage{attribute}")):
             raise NotPart10(f"not a stored instance: no {attribute} in the dataset or File Meta")
-    deidentify_in_place(ds, profile, secret)
+    deidentify_in_place(ds, profile, secret, pixels)
     out = BytesIO()
     try:
         ds.save_as(out, enforce_file_format=True)

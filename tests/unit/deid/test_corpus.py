@@ -110,8 +110,8 @@ def test_an_output_that_cannot_be_encoded_is_refused(monkeypatch: pytest.MonkeyP
     DeidentificationError the job reports, not as an arbitrary exception."""
     real = part10_module.deidentify_in_place
 
-    def corrupting(ds, profile, secret):  # type: ignore[no-untyped-def]
-        real(ds, profile, secret)
+    def corrupting(ds, profile, secret, pixels=None):  # type: ignore[no-untyped-def]
+        real(ds, profile, secret, pixels)
         ds.Rows = 70000  # does not fit US
         return ds
 
