@@ -15,7 +15,7 @@ from pydicom.dataset import Dataset
 from cloudpacs.deid import pixel_clean, table
 from cloudpacs.deid.engine import Deidentifier, Scope
 from cloudpacs.deid.method import mark, replace_file_meta
-from cloudpacs.deid.pixel_clean import PixelCleaning
+from cloudpacs.deid.pixel_clean import CleanedPixels, PixelCleaning
 from cloudpacs.deid.profile import Profile
 from cloudpacs.deid.pseudonym import Pseudonymizer
 
@@ -28,6 +28,14 @@ def deidentify_in_place(
     ``pixels``: the rules (and text detector) of the Clean Pixel Data Option; the packaged
     default rules when the profile has the Option on and none are given.
     """
+    deidentify_reporting(ds, profile, secret, pixels)
+    return ds
+
+
+def deidentify_reporting(
+    ds: Dataset, profile: Profile, secret: bytes, pixels: PixelCleaning | None = None
+) -> CleanedPixels | None:
+    """``deidentify_in_place``, returning what Clean Pixel Data did (None: pixels kept)."""
     names = Pseudonymizer(secret)
     rule = pixel_clean.plan(ds, profile, pixels)
     detector = pixels.detector if pixels is not None else None
@@ -43,7 +51,7 @@ def deidentify_in_place(
     elif media_uid and not profile.retain_uids:
         media_uid = engine.uid(media_uid)
     replace_file_meta(ds, media_uid)
-    return ds
+    return cleaned
 
 
 def deidentify(

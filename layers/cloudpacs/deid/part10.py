@@ -8,15 +8,24 @@ and preamble are replaced.
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 from io import BytesIO
 
 import pydicom
 from pydicom.errors import InvalidDicomError
 
-from cloudpacs.deid.apply import deidentify_in_place
+from cloudpacs.deid.apply import deidentify_reporting
 from cloudpacs.deid.errors import NotPart10, UnencodableInstance
 from cloudpacs.deid.pixel_clean import PixelCleaning
 from cloudpacs.deid.profile import Profile
+
+
+@dataclass(frozen=True)
+class DeidentifiedFile:
+    data: bytes
+    """The de-identified Part-10 file."""
+    pixel_rule: str | None = None
+    """The pixel cleaning rule that cleaned its pixels (Clean Pixel Data), if any."""
 
 
 def deidentify_bytes(
@@ -26,6 +35,13 @@ def deidentify_bytes(
 
     Raises NotPart10, QuarantinedInstance or UnencodableInstance (all DeidentificationError).
     """
+    return deidentify_file(data, profile, secret, pixels).data
+
+
+def deidentify_file(
+    data: bytes, profile: Profile, secret: bytes, pixels: PixelCleaning | None = None
+) -> DeidentifiedFile:
+    """``deidentify_bytes``, also saying which pixel cleaning rule cleaned the copy."""
     try:
         ds = pydicom.dcmread(BytesIO(data))
     except (InvalidDicomError, EOFError, ValueError) as exc:
@@ -36,10 +52,10 @@ def deidentify_bytes(
     for attribute in ("SOPClassUID", "SOPInstanceUID"):
         if not (ds.get(attribute) or meta.get(f"MediaStorage{attribute}")):
             raise NotPart10(f"not a stored instance: no {attribute} in the dataset or File Meta")
-    deidentify_in_place(ds, profile, secret, pixels)
+    cleaned = deidentify_reporting(ds, profile, secret, pixels)
     out = BytesIO()
     try:
         ds.save_as(out, enforce_file_format=True)
     except (TypeError, ValueError, AttributeError, OverflowError, OSError, struct.error) as exc:
         raise UnencodableInstance(f"cannot encode the de-identified instance: {exc}") from exc
-    return out.getvalue()
+    return DeidentifiedFile(out.getvalue(), cleaned.rule if cleaned is not None else None)
