@@ -164,16 +164,13 @@ class DeidWorker:
 
     def _audit(self, task: DeidTask, results: list[InstanceResult]) -> None:
         """The quarantine report (and every pixel cleaning) as audit events."""
-        if self.audit is None:
+        if self.audit is None or not worker_events(task, results, None):
             return
-        events = worker_events(task, results, None)
-        if not events:
-            return
-        if task.job is not None:
+        owner = None
+        if task.job is not None:  # one read of the job, only when there is something to say
             found = self.ledger.get(task.job)
             owner = found.record.owner if found is not None else None
-            events = worker_events(task, results, owner)
-        for event in events:
+        for event in worker_events(task, results, owner):
             self.audit.emit(event)
 
     @staticmethod
