@@ -120,7 +120,24 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any,
     return mapping
 
 
+class _Items(list[Any]):
+    """A YAML sequence that remembers the line of each item (1-based)."""
+
+    lines: list[int]
+
+
+def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> _Items:
+    items = _Items(loader.construct_object(child, deep=True) for child in node.value)
+    items.lines = [child.start_mark.line + 1 for child in node.value]
+    return items
+
+
+def _item_lines(value: list[Any], line: int) -> list[int]:
+    return list(getattr(value, "lines", [line] * len(value)))
+
+
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
 class _Checker:
@@ -203,10 +220,7 @@ class _Checker:
         if not isinstance(raw, list) or not raw:
             raise self.fail(line, f"the regions of {name!r} must be a non-empty list")
         found = []
-        for item in raw:
-            where = line
-            if isinstance(item, dict):
-                where = min(item[_LINES].values(), default=line)
+        for item, where in zip(raw, _item_lines(raw, line), strict=True):
             region = self.mapping(item, where, f"a region of {name!r}", REGION_KEYS)
             missing = [k for k in REGION_KEYS if k not in region]
             if missing:
@@ -243,8 +257,7 @@ class _Checker:
             raise self.fail(top[_LINES].get("rules", 1), "'rules' must be a list")
         names: set[str] = set()
         rules = []
-        for raw_rule in rules_raw:
-            line = min(raw_rule[_LINES].values(), default=1) if isinstance(raw_rule, dict) else 1
+        for raw_rule, line in zip(rules_raw, _item_lines(rules_raw, 1), strict=True):
             rules.append(self.rule(raw_rule, line, names))
         return PixelRules(self.source, tuple(rules))
 

@@ -72,6 +72,8 @@ def test_the_default_set_loads_and_every_rule_names_a_size_and_a_model() -> None
         ),
         (GOOD.replace("      columns: 640\n", "      columns: true\n"), 7, "columns must be"),
         ("version: 1\nrules:\n  - name: a\n    match: {}\n    regions: []\n", 4, "matches nothing"),
+        ("version: 1\nrules:\n  - first\n", 3, "a rule must be a mapping"),
+        (GOOD.replace("{x: 0, y: 0, width: 10, height: 10}", "[0, 0, 10, 10]"), 14, "a mapping"),
     ],
 )
 def test_a_bad_file_is_refused_with_its_line_and_reason(text: str, line: int, reason: str) -> None:
