@@ -11,7 +11,7 @@ import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -25,6 +25,9 @@ from pydantic_settings import (
 
 from cloudpacs.security.cors import DEFAULT_EXPOSE, CorsPolicy
 from cloudpacs.security.identity import DEFAULT_ROLES_CLAIM
+
+if TYPE_CHECKING:
+    from cloudpacs.deid.pixel_rules import PixelRules
 
 DuplicatePolicy = Literal["reject", "replace", "ignore"]
 AuthMode = Literal["none", "oidc", "apigateway"]
@@ -137,6 +140,12 @@ class Settings(BaseSettings):
     """Deliveries of a task before it counts as failed (SQS: before the dead-letter queue)."""
     job_record_days: int = Field(30, ge=1, le=365)
     """How long a de-identification job and its results stay readable."""
+    deid_pixel_rules_file: Path | None = None
+    """Pixel cleaning rules of the Clean Pixel Data Option (YAML); default: the packaged set
+    (docs/deidentification.md). Checked at start-up."""
+    deid_text_detector: bool = False
+    """Clean Pixel Data: quarantine an instance whose cleaned pixels still show text (OCR,
+    the ``ocr`` extra)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -185,6 +194,21 @@ class Settings(BaseSettings):
                     f"({known})"
                 )
         return self
+
+    @model_validator(mode="after")
+    def _pixel_cleaning_loads(self) -> Settings:
+        self.pixel_rules()  # PixelRulesError (a ValueError) names the line and the reason
+        if self.deid_text_detector:
+            from cloudpacs.deid.text_detector import OcrTextDetector
+
+            OcrTextDetector.check_available()
+        return self
+
+    def pixel_rules(self) -> PixelRules:
+        """The pixel cleaning rules in force (parsed once per process and path)."""
+        from cloudpacs.deid.pixel_rules import load_rules
+
+        return load_rules(self.deid_pixel_rules_file)
 
     @model_validator(mode="after")
     def _auth_is_complete(self) -> Settings:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +183,22 @@ def test_only_quarantined_or_failed_instances_make_a_failed_job(backend: Backend
     )
     status = backend.ledger.get(record.job_id)
     assert status is not None and status.state is JobState.FAILED
+
+
+def test_the_quarantine_report_reads_back_with_rules_and_counts(backend: Backend) -> None:
+    """Clean Pixel Data: each quarantined instance keeps its rule and pixel rule."""
+    record = _record("2" * 32, 4)
+    backend.ledger.create(record)
+    cleaned = replace(_result(1), pixel_rule="acuson-sequoia-640x480")
+    unmatched = [replace(_result(n, Outcome.QUARANTINED), code="no_cleaning_rule") for n in (2, 3)]
+    text = replace(_result(4, Outcome.QUARANTINED), code="text_after_cleaning", pixel_rule="us-top")
+    backend.ledger.record(record.job_id, [cleaned, *unmatched, text])
+    status = backend.ledger.get(record.job_id)
+    assert status is not None
+    assert {r.sop_uid: r for r in status.results}[cleaned.sop_uid] == cleaned
+    report = status.quarantine_report()
+    assert report.instances == (*unmatched, text)
+    assert report.by_rule == {"no_cleaning_rule": 2, "text_after_cleaning": 1}
 
 
 def test_the_research_store_and_the_archive_do_not_see_each_other(backend: Backend) -> None:

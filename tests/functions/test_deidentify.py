@@ -26,7 +26,7 @@ from pydicom.uid import generate_uid
 from cloudpacs.deid import Profile
 from cloudpacs.services.deid_model import AUTO_EVENT_PATTERN, DeidTask, ProfileSpec
 from cloudpacs.settings import SettingsError, settings_from_environment
-from tests.support.aws_world import EVENT_BUS, environment
+from tests.support.aws_world import AUDIT_GROUP, EVENT_BUS, environment
 from tests.support.deid_deployments import (
     DICOM_WEB,
     KINDS,
@@ -312,3 +312,79 @@ def test_the_functions_refuse_to_start_without_their_settings() -> None:
         sys.modules.pop("functions.anonymize.handler", None)
         with pytest.raises(SettingsError, match="CLOUDPACS_DEID_SECRET_ID"):
             importlib.import_module("functions.anonymize.handler")
+
+
+def _ultrasound(study: str, series: str, number: int, manufacturer: str, model: str) -> bytes:
+    """A 640x480 ultrasound frame, as the default rule for the ACUSON Sequoia expects."""
+    data = ct_instance(study, series, number, patient=PATIENT, rows=480, columns=640)
+    ds = pydicom.dcmread(io.BytesIO(data))
+    ds.Modality, ds.Manufacturer, ds.ManufacturerModelName = "US", manufacturer, model
+    out = io.BytesIO()
+    ds.save_as(out, enforce_file_format=True)
+    return out.getvalue()
+
+
+def _worker_audit(d: Deployment) -> list[dict[str, Any]]:
+    if d.kind == "local":
+        reader = d.extra["services"].audit_reader
+        return [e.to_dict() for e in reader.read(limit=1000) if e.entry_point == "worker"]
+    logs = boto3.client("logs", region_name=REGION)
+    found = logs.filter_log_events(logGroupName=AUDIT_GROUP)["events"]
+    return [e for e in (json.loads(f["message"]) for f in found) if e["entry_point"] == "worker"]
+
+
+def test_clean_pixel_data_keeps_a_known_ultrasound_and_reports_the_rest(
+    deployment: Deployment,
+) -> None:
+    """PS3.15 E.3.1 with the default rules: the ACUSON Sequoia's header band is blanked and
+    the copy kept; an ultrasound of a model no rule knows stays out, named in the report."""
+    d = deployment
+    study, objects = ct_study(1, patient=PATIENT, rows=16, columns=16)
+    series = str(pydicom.dcmread(io.BytesIO(objects[0])).SeriesInstanceUID)
+    known = _ultrasound(study, series, 5, "ACUSON", "SEQUOIA")
+    unknown = _ultrasound(study, series, 6, "Acme", "Sono 9")
+    d.store([*objects, known, unknown])
+    known_ds, unknown_sop = pydicom.dcmread(io.BytesIO(known)), _sop(unknown)
+
+    job = d.finished_job(d.deidentify(study, clean_pixel_data=True).headers["Location"])
+
+    assert job["profile"]["name"] == "basic+clean_pixel_data"
+    assert (job["deidentified"], job["quarantined"], job["failed"]) == (2, 1, 0), job
+    report = job["quarantine"]
+    assert (report["count"], report["byReason"]) == (1, {"no_cleaning_rule": 1})
+    [refused] = report["instances"]
+    assert (refused["sop"], refused["code"], refused["pixelRule"]) == (
+        unknown_sop,
+        "no_cleaning_rule",
+        None,
+    )
+    assert "Model Sono 9" in refused["reason"]
+    results = {r["sop"]: r for r in job["results"]}
+    cleaned = results[str(known_ds.SOPInstanceUID)]
+    assert cleaned["pixelRule"] == "acuson-sequoia-640x480"
+    path = (
+        f"{d.root}{RESEARCH}/studies/{job['researchStudy']}/series/{cleaned['researchSeries']}"
+        f"/instances/{cleaned['researchSop']}"
+    )
+    response = d.clients["researcher"].get(path, headers=DICOM)
+    assert response.status_code == 200, response.text
+    copy = pydicom.dcmread(io.BytesIO(response.content))
+    expected = known_ds.pixel_array.copy()
+    expected[0:30, :] = 0
+    assert (copy.pixel_array == expected).all()
+    assert copy.BurnedInAnnotation == "NO"
+    assert "113101" in [i.CodeValue for i in copy.DeidentificationMethodCodeSequence]
+    profile = Profile(clean_pixel_data=True, name="basic+clean_pixel_data")
+    assert leaked_values(known_ds, response.content, copy, profile) == []
+
+    events = {e["sop_uid"]: e for e in _worker_audit(d) if e["request_id"] == job["job"]}
+    assert set(events) == {unknown_sop, str(known_ds.SOPInstanceUID)}
+    assert events[unknown_sop]["outcome"] == "failed"
+    assert events[unknown_sop]["reason"] == "no_cleaning_rule"
+    assert events[str(known_ds.SOPInstanceUID)]["reason"] == "pixels_cleaned"
+    assert {e["actor"] for e in events.values()} == {"ann.admin"}
+    assert {e["action"] for e in events.values()} == {"deidentify"}
+
+
+def _sop(data: bytes) -> str:
+    return str(pydicom.dcmread(io.BytesIO(data)).SOPInstanceUID)

@@ -13,15 +13,17 @@ from cloudpacs.deid.errors import (
     QuarantinedInstance,
     UnencodableInstance,
 )
-from cloudpacs.deid.part10 import deidentify_bytes
+from cloudpacs.deid.part10 import DeidentifiedFile, deidentify_bytes, deidentify_file
 from cloudpacs.deid.profile import Profile
 
 __all__ = [
     "DeidentificationError",
+    "DeidentifiedFile",
     "NotPart10",
     "Profile",
     "QuarantinedInstance",
     "UnencodableInstance",
     "deidentify",
     "deidentify_bytes",
+    "deidentify_file",
 ]

@@ -20,12 +20,15 @@ class QuarantinedInstance(DeidentificationError):
 
     The Basic Profile does not clean pixel data; without the Clean Pixel Data Option the
     de-identifier must not emit an instance that may show a name or an ID in its pixels.
-    ``rule`` names the quarantine rule that fired (see :mod:`cloudpacs.deid.quarantine`).
+    ``rule`` names the quarantine rule that fired (see :mod:`cloudpacs.deid.quarantine` and,
+    with the Clean Pixel Data Option, :mod:`cloudpacs.deid.pixel_clean`).
     """
 
-    def __init__(self, reason: str, rule: str) -> None:
+    def __init__(self, reason: str, rule: str, pixel_rule: str | None = None) -> None:
         super().__init__(reason)
         self.rule = rule
+        self.pixel_rule = pixel_rule
+        """The pixel cleaning rule that matched, when the Clean Pixel Data Option was on."""
 
 
 class NotPart10(DeidentificationError):

@@ -4,7 +4,9 @@
 * De-identification Method (0012,0063): the previous values, then one naming this
   de-identifier, the table edition and the profile, then the meaning of each CID 7050 code;
 * De-identification Method Code Sequence (0012,0064): previous items, then CID 7050 codes for
-  the Basic Profile and each Option in force;
+  the Basic Profile and each Option in force (113101 Clean Pixel Data only on an instance
+  whose pixels were cleaned, which also names the rule and any change of transfer syntax in
+  De-identification Method and Derivation Description);
 * Longitudinal Temporal Information Modified (0028,0303): REMOVED, UNMODIFIED or MODIFIED;
 * a new File Meta Information that describes this application (item 7), with the new SOP
   Instance UID, the same transfer syntax, and a zeroed preamble.
@@ -17,25 +19,32 @@ import uuid
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import UID
 
-from cloudpacs.deid.profile import Profile
+from cloudpacs.deid.pixel_clean import CleanedPixels
+from cloudpacs.deid.profile import CLEAN_PIXEL_DATA_CODE, Profile
 
 IMPLEMENTATION_CLASS_UID = "2.25." + str(uuid.uuid5(uuid.NAMESPACE_URL, "cloudpacs:deid").int)
 IMPLEMENTATION_VERSION_NAME = "CLOUDPACS_DEID1"
 _LO_MAX = 64
+_ST_MAX = 1024
 
 
-def mark(ds: Dataset, profile: Profile, edition: str) -> None:
+def mark(ds: Dataset, profile: Profile, edition: str, cleaned: CleanedPixels | None = None) -> None:
     ds.PatientIdentityRemoved = "YES"
     previous = ds.get("DeidentificationMethod") or []
     previous = [previous] if isinstance(previous, str) else list(previous)
+    codes = profile.method_codes() + ([CLEAN_PIXEL_DATA_CODE] if cleaned else [])
     ours = [f"cloudpacs PS3.15 Annex E {edition}, profile {profile.name}"[:_LO_MAX]]
-    ours += [code.meaning[:_LO_MAX] for code in profile.method_codes()]
+    ours += [code.meaning[:_LO_MAX] for code in codes]
+    if cleaned is not None:
+        ours.append(f"pixel cleaning rule {cleaned.rule}"[:_LO_MAX])
+        kept = str(ds.get("DerivationDescription", "") or "").strip()
+        ds.DerivationDescription = "; ".join(filter(None, [kept, cleaned.description()]))[:_ST_MAX]
     ds.DeidentificationMethod = [str(v) for v in previous] + ours
     items = list(ds.get("DeidentificationMethodCodeSequence") or [])
     present = {
         (str(i.get("CodingSchemeDesignator", "")), str(i.get("CodeValue", ""))) for i in items
     }
-    for code in profile.method_codes():
+    for code in codes:
         if (code.scheme_designator, code.value) in present:
             continue
         item = Dataset()

@@ -1,8 +1,9 @@
 """The Basic Application Level Confidentiality Profile, its Options, and named presets.
 
 A :class:`Profile` is the Basic Profile (PS3.15 E.2, always on) plus the Options of PS3.15
-E.3 that are switched on. Clean Pixel Data and Clean Recognizable Visual Features are not
-offered: pixel data is never changed (see :mod:`cloudpacs.deid.quarantine`).
+E.3 that are switched on. Clean Pixel Data (E.3.1) is offered for the instances that a pixel
+cleaning rule matches (:mod:`cloudpacs.deid.pixel_clean`); it is off in every preset. Clean
+Recognizable Visual Features is not offered.
 
 Presets (``Profile.preset(name)``):
 
@@ -68,6 +69,8 @@ OPTION_CODES: dict[str, Code] = {
     "clean_structured_content": codes.DCM.CleanStructuredContentOption,
     "clean_graphics": codes.DCM.CleanGraphicsOption,
 }
+CLEAN_PIXEL_DATA_CODE: Code = codes.DCM.CleanPixelDataOption
+"""113101, claimed only by an instance whose pixels were cleaned."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,8 @@ class Profile:
     clean_descriptors: bool = False
     clean_structured_content: bool = False
     clean_graphics: bool = False
+    clean_pixel_data: bool = False
+    """E.3.1: blank the regions a pixel cleaning rule names; not a Table E.1-1 column."""
     aggregate_ages_over_89: bool = False
     name: str = "custom"
 

@@ -19,7 +19,9 @@ is refused with :class:`~cloudpacs.deid.errors.QuarantinedInstance`. The rules, 
     ``US``, ``XC``, ``ES``, ``GM`` or ``SM`` on any other SOP Class.
 
 An instance that has been checked, or cleaned by a Clean Pixel Data process, carries Burned
-In Annotation "NO" and passes the last two rules. Encapsulated documents (PDF, CDA, ...) are
+In Annotation "NO" and passes the last two rules. With the Clean Pixel Data Option on
+(:mod:`.pixel_clean`), an instance that a pixel cleaning rule matches is cleaned instead of
+checked against the last two rules. Encapsulated documents (PDF, CDA, ...) are
 not quarantined: Encapsulated Document (0042,0011) is "D" in Table E.1-1, so the document is
 replaced.
 """
@@ -56,12 +58,22 @@ def _overlay_in_pixel_data(ds: Dataset) -> int | None:
 
 def check_pixels(ds: Dataset) -> None:
     """Raise :class:`QuarantinedInstance` if the pixels may carry burned-in identification."""
+    check_overlays(ds)
+    check_annotation(ds)
+
+
+def check_overlays(ds: Dataset) -> None:
+    """The ``overlay_in_pixel_data`` rule alone (cleaning rectangles does not remove it)."""
     group = _overlay_in_pixel_data(ds)
     if group is not None and "PixelData" in ds:
         raise QuarantinedInstance(
             f"overlay group {group:04X} has no Overlay Data: its bitmap is in the Pixel Data",
             rule="overlay_in_pixel_data",
         )
+
+
+def check_annotation(ds: Dataset) -> None:
+    """The ``burned_in_annotation`` and ``risky_kind_unflagged`` rules."""
     flag = _text(ds, "BurnedInAnnotation")
     if flag == "YES":
         raise QuarantinedInstance(

@@ -75,6 +75,9 @@ class EntryPoint(enum.StrEnum):
     DIMSE = "dimse"
     INBOX = "inbox"
     """The ingest of a large upload, after the request that declared it (docs/uploads.md)."""
+    WORKER = "worker"
+    """The de-identification worker, after the request that queued the job: what became of
+    each instance whose pixels were cleaned or quarantined (docs/deidentification.md)."""
 
 
 def utc_now() -> str:

@@ -4,7 +4,8 @@
 - ``DeidTask``: one unit of work on the queue: some instances of one study, the profile, and
   the job they belong to (None for automatic de-identification of ingested instances).
 - ``JobRecord`` / ``InstanceResult`` / ``JobStatus``: what a job asked for, what became of
-  each instance, and the state derived from both.
+  each instance, and the state derived from both; ``QuarantineReport``: the instances the
+  copy lacks because of their pixels, with a count per quarantine rule.
 - Ports: ``JobLedger`` (job records and results: items in the index table in AWS, files
   locally), ``TaskQueue`` (SQS in AWS, the in-process worker locally) and ``KeySource`` (the
   pseudonym secret: Secrets Manager in AWS, a file locally).
@@ -155,6 +156,9 @@ class InstanceResult:
     research_sop_uid: str | None = None
     stored: str | None = None
     """What the research store did: ``stored``, ``already-stored`` or ``replaced``."""
+    pixel_rule: str | None = None
+    """The pixel cleaning rule that cleaned the copy, or that matched a quarantined instance
+    (Clean Pixel Data Option)."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -212,12 +216,38 @@ class JobStatus:
             return JobState.RUNNING
         return JobState.COMPLETED if self.count(Outcome.DEIDENTIFIED) else JobState.FAILED
 
+    def quarantine_report(self) -> QuarantineReport:
+        """Which instances were refused, by which rule, and how many per rule."""
+        refused = tuple(
+            sorted(
+                (r for r in self.results if r.outcome is Outcome.QUARANTINED),
+                key=lambda r: (r.series_uid, r.sop_uid),
+            )
+        )
+        return QuarantineReport(refused)
+
     @property
     def research_study_uid(self) -> str | None:
         for result in self.results:
             if result.research_study_uid:
                 return result.research_study_uid
         return None
+
+
+@dataclass(frozen=True)
+class QuarantineReport:
+    """What a job's copy lacks because of the pixels: the quarantined instances and a count
+    per quarantine rule (docs/deidentification.md, Quarantine)."""
+
+    instances: tuple[InstanceResult, ...]
+
+    @property
+    def by_rule(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for result in self.instances:
+            code = result.code or "unknown"
+            counts[code] = counts.get(code, 0) + 1
+        return dict(sorted(counts.items()))
 
 
 class JobLedger(Protocol):

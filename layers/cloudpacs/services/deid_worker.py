@@ -9,8 +9,10 @@ writes nothing new. Instances fail alone: each gets its own result.
 
 What happens to an instance that does not make it:
 
-- quarantined (the pixels may show identifying text) or not de-identifiable (not Part-10,
-  cannot be encoded): a final result, reported in the job;
+- quarantined (the pixels may show identifying text; with the Clean Pixel Data Option, no
+  pixel cleaning rule matches, or text is still detected) or not de-identifiable (not
+  Part-10, cannot be encoded): a final result, reported in the job and, for a quarantine, as
+  an audit event (``deid_audit``);
 - gone from the archive (deleted after the job started): a final result, ``not_found``;
 - a server-side fault (storage or index unavailable): the task fails after the other instances
   are done, so the queue delivers it again; on the last delivery (``final``) the fault is
@@ -23,10 +25,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cloudpacs.deid import DeidentificationError, NotPart10, QuarantinedInstance, deidentify_bytes
+from cloudpacs.deid import DeidentificationError, NotPart10, QuarantinedInstance, deidentify_file
+from cloudpacs.deid.pixel_clean import PixelCleaning
 from cloudpacs.deid.profile import Profile
 from cloudpacs.keys import instance_key
 from cloudpacs.ports import BlobNotFound, BlobStore, Index
+from cloudpacs.security.audit import AuditSink
+from cloudpacs.services.deid_audit import worker_events
 from cloudpacs.services.deid_model import (
     DeidTask,
     InstanceResult,
@@ -66,6 +71,8 @@ class DeidWorker:
         key: KeySource,
         *,
         on_result: list[ResultHook] | None = None,
+        pixels: PixelCleaning | None = None,
+        audit: AuditSink | None = None,
     ) -> None:
         self.index = index
         self.blobs = blobs
@@ -74,6 +81,9 @@ class DeidWorker:
         self.key = key
         self.on_result = on_result if on_result is not None else []
         """Called with each instance's final result (metrics)."""
+        self.pixels = pixels
+        """Rules and text detector of the Clean Pixel Data Option (default rules if None)."""
+        self.audit = audit
 
     def process(self, task: DeidTask, *, final: bool = True) -> list[InstanceResult]:
         """De-identify the task's instances; record their results in its job, if any.
@@ -95,6 +105,7 @@ class DeidWorker:
             results += [_failed(f.series_uid, f.sop_uid, "internal_error", f.what) for f in faults]
         if task.job is not None and results:
             self.ledger.record(task.job, results)
+        self._audit(task, results)
         for result in results:
             for hook in self.on_result:
                 hook(result)
@@ -119,10 +130,15 @@ class DeidWorker:
             log.exception("reading study %s instance %s failed", study, sop)
             return _Fault(series, sop, "the stored object could not be read")
         try:
-            copy = deidentify_bytes(data, profile, secret)
+            copy = deidentify_file(data, profile, secret, self.pixels)
         except QuarantinedInstance as exc:
             return InstanceResult(
-                series, sop, Outcome.QUARANTINED, code=exc.rule, reason=exc.reason
+                series,
+                sop,
+                Outcome.QUARANTINED,
+                code=exc.rule,
+                reason=exc.reason,
+                pixel_rule=exc.pixel_rule,
             )
         except NotPart10 as exc:
             return _failed(series, sop, "not_part10", exc.reason)
@@ -130,7 +146,7 @@ class DeidWorker:
             return _failed(series, sop, "unencodable", exc.reason)
         except Exception as exc:  # pydicom raises a wide range on damaged input
             return _failed(series, sop, "unreadable", f"{exc.__class__.__name__}: {exc}")
-        stored = self.research.store(copy)
+        stored = self.research.store(copy.data)
         if stored.ok:
             return InstanceResult(
                 series,
@@ -140,10 +156,22 @@ class DeidWorker:
                 research_series_uid=stored.series_uid,
                 research_sop_uid=stored.sop_uid,
                 stored=stored.status.value,
+                pixel_rule=copy.pixel_rule,
             )
         if stored.conflict:
             return _failed(series, sop, "not_stored", stored.message)
         return _Fault(series, sop, "the de-identified copy could not be stored")
+
+    def _audit(self, task: DeidTask, results: list[InstanceResult]) -> None:
+        """The quarantine report (and every pixel cleaning) as audit events."""
+        if self.audit is None or not worker_events(task, results, None):
+            return
+        owner = None
+        if task.job is not None:  # one read of the job, only when there is something to say
+            found = self.ledger.get(task.job)
+            owner = found.record.owner if found is not None else None
+        for event in worker_events(task, results, owner):
+            self.audit.emit(event)
 
     @staticmethod
     def _log(task: DeidTask, result: InstanceResult) -> None:

@@ -10,13 +10,16 @@
 - Jobs (the API side) where a task queue is configured: AWS ``deid_queue_url`` (the
   ``deidentify`` function); locally always, through the in-process worker.
 - The worker where the research store and the key are: AWS the anonymize function
-  (``research_table_name`` and ``deid_secret_id``); locally always, key in ``deid_key_path``.
+  (``research_table_name`` and ``deid_secret_id``); locally always, key in ``deid_key_path``;
+  with the pixel cleaning rules (``deid_pixel_rules_file``), the optional text detector and
+  the audit sink.
 - Auto mode (``auto_deidentify_profile``): locally an ingest hook queues each stored
   instance; in AWS the stack routes the ``InstanceStored`` events of the bus to the queue.
 """
 
 from __future__ import annotations
 
+from cloudpacs.deid.pixel_clean import PixelCleaning, TextDetector
 from cloudpacs.ports import BlobStore, Index
 from cloudpacs.security.events import NullEventSink
 from cloudpacs.services.deid_jobs import DeidJobs, auto_deidentify
@@ -103,7 +106,13 @@ def attach_deidentification(services: Services) -> None:
     key = _key(settings)
     if services.research is not None and key is not None:
         services.deid_worker = DeidWorker(
-            services.index, services.blobs, services.research.ingest, ledger, key
+            services.index,
+            services.blobs,
+            services.research.ingest,
+            ledger,
+            key,
+            pixels=_pixel_cleaning(settings),
+            audit=services.audit,
         )
     queue = _queue(settings, services.deid_worker)
     services.deid_queue = queue
@@ -115,6 +124,15 @@ def attach_deidentification(services: Services) -> None:
     profile = settings.auto_deidentify_profile
     if profile and settings.backend != "aws":
         services.ingest.on_stored.append(auto_deidentify(queue, ProfileSpec(profile)))
+
+
+def _pixel_cleaning(settings: Settings) -> PixelCleaning:
+    detector: TextDetector | None = None
+    if settings.deid_text_detector:
+        from cloudpacs.deid.text_detector import OcrTextDetector
+
+        detector = OcrTextDetector()
+    return PixelCleaning(settings.pixel_rules(), detector)
 
 
 def _ledger(settings: Settings) -> JobLedger:

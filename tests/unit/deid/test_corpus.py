@@ -108,14 +108,14 @@ def test_output_of_a_quarantined_file_as_shipped_is_refused(corpus: list[CorpusF
 def test_an_output_that_cannot_be_encoded_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     """A value the transfer syntax cannot hold surfaces as UnencodableInstance, a
     DeidentificationError the job reports, not as an arbitrary exception."""
-    real = part10_module.deidentify_in_place
+    real = part10_module.deidentify_reporting
 
-    def corrupting(ds, profile, secret):  # type: ignore[no-untyped-def]
-        real(ds, profile, secret)
+    def corrupting(ds, profile, secret, pixels=None):  # type: ignore[no-untyped-def]
+        cleaned = real(ds, profile, secret, pixels)
         ds.Rows = 70000  # does not fit US
-        return ds
+        return cleaned
 
-    monkeypatch.setattr(part10_module, "deidentify_in_place", corrupting)
+    monkeypatch.setattr(part10_module, "deidentify_reporting", corrupting)
     data = next(p for p in corpus_paths() if p.name == "CT_small.dcm").read_bytes()
     with pytest.raises(UnencodableInstance) as info:
         deidentify_bytes(data, Profile.preset("basic"), SECRET)

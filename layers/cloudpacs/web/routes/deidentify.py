@@ -4,7 +4,8 @@
   queues a job for every instance of the study and answers 202 with the job's URL
   (``Location``); an unknown preset or option is 400, an unknown study 404.
 - ``GET {base}/jobs/{job}``: the job's state, counts, every instance's result (quarantined and
-  failed ones with their reason) and, once known, the research study's UID and URL.
+  failed ones with their reason), the quarantine report (the refused instances, the rule
+  that refused each, a count per rule) and, once known, the research study's UID and URL.
 
 Both are the ``deidentify`` action (``admin``). The answer names original and research UIDs
 side by side: it is the link between the two, read only by those who may see the archive.
@@ -62,6 +63,25 @@ def _result_json(result: InstanceResult) -> dict[str, Any]:
         "researchSeries": result.research_series_uid,
         "researchSop": result.research_sop_uid,
         "stored": result.stored,
+        "pixelRule": result.pixel_rule,
+    }
+
+
+def _quarantine_json(status: JobStatus) -> dict[str, Any]:
+    report = status.quarantine_report()
+    return {
+        "count": len(report.instances),
+        "byReason": report.by_rule,
+        "instances": [
+            {
+                "series": r.series_uid,
+                "sop": r.sop_uid,
+                "code": r.code,
+                "reason": r.reason,
+                "pixelRule": r.pixel_rule,
+            }
+            for r in report.instances
+        ],
     }
 
 
@@ -84,6 +104,7 @@ def status_json(status: JobStatus, job_url: str, research_root: str) -> dict[str
         "error": record.error,
         "researchStudy": research,
         "researchUrl": f"{research_root}/studies/{research}" if research else None,
+        "quarantine": _quarantine_json(status),
         "results": [_result_json(r) for r in sorted(status.results, key=_order)],
     }
 
