@@ -137,6 +137,8 @@ class Settings(BaseSettings):
     """Deliveries of a task before it counts as failed (SQS: before the dead-letter queue)."""
     job_record_days: int = Field(30, ge=1, le=365)
     """How long a de-identification job and its results stay readable."""
+    commit: str = Field("unknown", pattern=r"^[0-9A-Za-z._-]{1,64}$")
+    """Source commit of the deployed code (set by the stacks; shown in ``/health``)."""
 
     @model_validator(mode="before")
     @classmethod
