@@ -13,7 +13,7 @@ import httpx
 from cloudpacs.release_checks.failure import CheckFailed
 
 CREDENTIALS_ENV = "CLOUDPACS_CHECK_CREDENTIALS"
-TOKEN_ENV = "CLOUDPACS_CHECK_TOKEN"  # noqa: S105 (a variable name)
+TOKEN_ENV = "CLOUDPACS_CHECK_TOKEN"
 _FIELDS = ("client_id", "client_secret", "token_url")
 
 
