@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
 
 from cdk_app.pipeline_settings import PipelineSettings
-from cdk_app.settings import DEFAULT_STAGES_FILE, load_settings
+from cdk_app.settings import DEFAULT_STAGES_FILE, StageConfigError, load_settings
 from cdk_app.stage import PLACEHOLDER_ACCOUNT, CloudPacsStage
 from stacks.api.assets import LambdaAssets
 from stacks.dimse.image import BridgeImage
@@ -23,6 +24,8 @@ STAGES_FILE_CONTEXT = "cloudpacs:stagesFile"
 COMMIT_CONTEXT = "cloudpacs:commit"
 COMMIT_ENV = "CODEBUILD_RESOLVED_SOURCE_VERSION"
 """The commit CodeBuild checked out: the pipeline's synth step deploys exactly that one."""
+COMMIT = re.compile(r"^[0-9A-Za-z._-]{1,40}$")
+"""What the functions accept as ``CLOUDPACS_COMMIT`` (`cloudpacs.settings.Settings.commit`)."""
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 
 
@@ -45,13 +48,15 @@ def build_app(
     stages_file = Path(all_context.get(STAGES_FILE_CONTEXT) or DEFAULT_STAGES_FILE)
     settings = load_settings(stages_file, all_context)
     commit = str(all_context.get(COMMIT_CONTEXT) or os.environ.get(COMMIT_ENV) or "unknown")
+    if not COMMIT.match(commit):
+        raise StageConfigError(f"{COMMIT_CONTEXT}: {commit!r} is not a commit id")
     stages = {
         name: CloudPacsStage(
             app,
             settings=stage_settings,
             assets=assets or LambdaAssets(),
             bridge_image=bridge_image or BridgeImage(),
-            commit=commit[:40],
+            commit=commit,
         )
         for name, stage_settings in settings.stages.items()
     }

@@ -12,7 +12,7 @@ import yaml
 
 from cdk_app import app as app_module
 from cdk_app.__main__ import main as synth
-from cdk_app.app import STAGES_FILE_CONTEXT, cdk_json_context
+from cdk_app.app import COMMIT_CONTEXT, STAGES_FILE_CONTEXT, build_app, cdk_json_context
 from cdk_app.settings import DEFAULT_STAGES_FILE, StageConfigError, parse_settings
 
 SHIPPED: dict[str, Any] = yaml.safe_load(DEFAULT_STAGES_FILE.read_text(encoding="utf-8"))
@@ -95,3 +95,9 @@ def test_context_overrides_a_pipeline_setting(document: dict[str, Any]) -> None:
 def test_a_deployment_without_pipeline_has_none(document: dict[str, Any]) -> None:
     del document["pipeline"]
     assert parse_settings(document).pipeline is None
+
+
+def test_a_malformed_commit_stops_synth() -> None:
+    """It becomes the functions' CLOUDPACS_COMMIT, which they validate at start."""
+    with pytest.raises(StageConfigError, match="cloudpacs:commit"):
+        build_app(context={COMMIT_CONTEXT: "main; rm -rf /"})

@@ -84,11 +84,17 @@ def cleanup(args: argparse.Namespace) -> int:
 
 def _guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
+        import httpx
+
         try:
             return command(args)
         except CheckFailed as exc:
             print(f"FAILED {exc}", file=sys.stderr)
-            return 1
+        except httpx.HTTPError as exc:
+            print(f"FAILED {type(exc).__name__}: {exc}", file=sys.stderr)
+        except ValueError as exc:  # a body that is not the JSON it should be
+            print(f"FAILED unreadable response: {exc}", file=sys.stderr)
+        return 1
 
     return run
 

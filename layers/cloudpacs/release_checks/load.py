@@ -122,7 +122,7 @@ def run_load(open_client: Callable[[], httpx.Client], plan: LoadPlan) -> LoadRes
     with open_client() as setup:
         try:
             store(setup, probe)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, CheckFailed) as exc:
             raise CheckFailed(f"load test: cannot store its probe: {exc}") from None
         tally = _Tally()
         clients = [open_client() for _ in range(plan.users)]
