@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 serve: venv
 	$(BIN)/cloudpacs serve
 
-test: venv lint typecheck
+test: venv lint typecheck security
 	$(BIN)/pytest -n $(PYTEST_WORKERS) tests
 
 test-unit: venv

@@ -263,7 +263,7 @@ def parse_settings(
         merged = {**defaults, **dict(values or {}), "name": name}
         merged.update(_context_overrides(context or {}, name))
         stages[name] = merged
-    pipeline = document.get("pipeline")
+    pipeline: Any = document.get("pipeline")
     if pipeline is not None:
         pipeline = {**dict(pipeline), **_context_overrides(context or {}, "pipeline")}
     try:

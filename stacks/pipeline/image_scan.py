@@ -2,10 +2,12 @@
 ``python -m stacks.pipeline.image_scan cdk.out --stage staging --stage prod --fail-at HIGH``.
 
 The images are found in the stages' asset manifests (``*.assets.json``: the repository and
-tag each image asset is published to), so the gate checks exactly what will be deployed. The
-bootstrap repository scans on push (basic scanning); an image without a scan gets one. The
-gate waits for each scan to complete and fails (exit 1) when any finding is at or above the
-configured severity, listing the counts; a scan that fails or does not finish fails it too.
+tag each image asset is published to), so the gate checks exactly what will be deployed. An
+image without a scan gets one (ECR basic scanning; the CDK bootstrap repository does not scan
+on push by itself); with Amazon Inspector enhanced scanning turned on for the registry, its
+continuous findings are read the same way. The gate waits for each scan to complete and fails
+(exit 1) when any finding is at or above the configured severity, listing the counts; a scan
+that fails or does not finish fails it too.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ def images(assembly_dir: Path, stages: Iterable[str]) -> list[ImageRef]:
 def blocking(counts: Mapping[str, int], fail_at: str) -> dict[str, int]:
     """The finding counts at or above ``fail_at`` (ECR's severities; UNDEFINED counts as
     INFORMATIONAL)."""
-    worst = SEVERITIES[: SEVERITIES.index(fail_at) + 1]  # type: ignore[arg-type]
+    worst = SEVERITIES[: SEVERITIES.index(fail_at) + 1]
     return {severity: counts[severity] for severity in worst if counts.get(severity)}
 
 
@@ -67,13 +69,18 @@ def scan_counts(ecr: Any, image: ImageRef, *, wait_seconds: float = WAIT_SECONDS
     """The image's finding counts by severity, once its scan is complete."""
     image_id = {"imageTag": image.tag}
     deadline = time.monotonic() + wait_seconds
+    started = False
     while True:
         try:
             result = ecr.describe_image_scan_findings(
                 repositoryName=image.repository, imageId=image_id
             )
         except ecr.exceptions.ScanNotFoundException:
-            ecr.start_image_scan(repositoryName=image.repository, imageId=image_id)
+            if started:
+                time.sleep(POLL_SECONDS)
+            else:
+                ecr.start_image_scan(repositoryName=image.repository, imageId=image_id)
+                started = True
             continue
         status = result["imageScanStatus"]["status"]
         if status in ("COMPLETE", "ACTIVE"):
