@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= auto
 LAYER_ARCH ?= arm64
 
-.PHONY: venv serve test test-unit test-contract test-api test-dimse test-infra lint typecheck bench clean layer synth
+.PHONY: venv serve test test-unit test-contract test-api test-dimse test-infra lint typecheck bench clean layer synth security docs
 
 venv: $(STAMP)
 
@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 serve: venv
 	$(BIN)/cloudpacs serve
 
-test: venv lint typecheck
+test: venv lint typecheck security
 	$(BIN)/pytest -n $(PYTEST_WORKERS) tests
 
 test-unit: venv
@@ -43,6 +43,16 @@ lint: venv
 
 typecheck: venv
 	$(BIN)/mypy
+
+# Security rules (ruff's flake8-bandit S rules) over the shipped code; tests and benchmarks
+# assert and start processes by design. Asserts (S101) only narrow types for mypy.
+security: venv
+	$(BIN)/ruff check --select S --ignore S101 layers functions dimse_bridge cdk_app stacks
+
+# Release documents into build/docs (git-ignored), published by the pipeline with each release.
+docs: venv
+	@mkdir -p build/docs
+	$(BIN)/cloudpacs openapi --output build/docs/openapi.json
 
 bench: venv layer
 	$(BIN)/python -m benchmarks --orthanc

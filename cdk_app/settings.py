@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cdk_app.dimse_settings import DimseStageSettings
+from cdk_app.pipeline_settings import PipelineSettings
 
 DEFAULT_STAGES_FILE = Path(__file__).with_name("stages.yaml")
 CONTEXT_PREFIX = "cloudpacs:"
@@ -89,6 +90,9 @@ class StageSettings(DimseStageSettings):
     lambda_timeout_seconds: Annotated[int, Field(ge=3, le=29)] = 29
     """API functions: API Gateway gives up after 29 s, so a longer timeout buys nothing."""
     ingest_timeout_seconds: Annotated[int, Field(ge=10, le=900)] = 300
+    lambda_deployment: Literal["canary", "all_at_once"] = "all_at_once"
+    """How CodeDeploy shifts the API functions' ``live`` aliases to a new version: ``canary``
+    sends 10 % of requests to it for 15 minutes first; both roll back on the API's alarms."""
 
     @field_validator("cors_origins", "viewer_callback_urls", "dimse_client_cidrs", mode="before")
     @classmethod
@@ -181,6 +185,8 @@ class AppSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     stages: dict[str, StageSettings]
+    pipeline: PipelineSettings | None = None
+    """The delivery pipeline (`cdk_app.pipeline_settings`); None: stages are deployed by hand."""
 
     @model_validator(mode="after")
     def _disjoint_cidrs(self) -> AppSettings:
@@ -194,6 +200,24 @@ class AppSettings(BaseModel):
                         "disjoint for VPN and peering"
                     )
             seen.append(stage)
+        return self
+
+    @model_validator(mode="after")
+    def _pipeline_stages(self) -> AppSettings:
+        if self.pipeline is None:
+            return self
+        known = ", ".join(self.stages)
+        for setting in ("staging_stage", "production_stage"):
+            name = getattr(self.pipeline, setting)
+            if name not in self.stages:
+                raise ValueError(f"pipeline.{setting}: {name!r} is not a stage ({known})")
+        if self.pipeline.staging_stage == self.pipeline.production_stage:
+            raise ValueError("pipeline.staging_stage and pipeline.production_stage must differ")
+        if not self.stages[self.pipeline.production_stage].production:
+            raise ValueError(
+                f"pipeline.production_stage: stage {self.pipeline.production_stage!r} is not "
+                "marked production: true"
+            )
         return self
 
     @model_validator(mode="after")
@@ -227,9 +251,11 @@ def parse_settings(
     """Validate a stages document (the YAML structure) with optional context overrides."""
     defaults = dict(document.get("defaults") or {})
     stages_raw = document.get("stages")
-    unknown = set(document) - {"defaults", "stages"}
+    unknown = set(document) - {"defaults", "stages", "pipeline"}
     if unknown:
-        raise StageConfigError(f"unknown top-level keys {sorted(unknown)}: use defaults, stages")
+        raise StageConfigError(
+            f"unknown top-level keys {sorted(unknown)}: use defaults, stages, pipeline"
+        )
     if not isinstance(stages_raw, Mapping) or not stages_raw:
         raise StageConfigError("stages: at least one stage must be configured")
     stages: dict[str, Any] = {}
@@ -237,8 +263,11 @@ def parse_settings(
         merged = {**defaults, **dict(values or {}), "name": name}
         merged.update(_context_overrides(context or {}, name))
         stages[name] = merged
+    pipeline: Any = document.get("pipeline")
+    if pipeline is not None:
+        pipeline = {**dict(pipeline), **_context_overrides(context or {}, "pipeline")}
     try:
-        return AppSettings(stages=stages)
+        return AppSettings(stages=stages, pipeline=pipeline)
     except ValidationError as exc:
         raise StageConfigError("invalid stage settings: " + _describe(exc)) from None
 

@@ -35,6 +35,7 @@ class CloudPacsStage(Stage):
         settings: StageSettings,
         assets: LambdaAssets,
         bridge_image: BridgeImage,
+        commit: str = "unknown",
     ) -> None:
         env = stage_environment(settings)
         super().__init__(scope, settings.name, env=env)
@@ -97,6 +98,8 @@ class CloudPacsStage(Stage):
             auto_deidentify_profile=(
                 settings.auto_deidentify_profile if settings.auto_deidentify else None
             ),
+            lambda_deployment=settings.lambda_deployment,
+            commit=commit,
             **common,
         )
         tls_secret = settings.dimse_tls_secret

@@ -1,4 +1,5 @@
-"""WADO-RS retrieve behind API Gateway; over-limit bodies are redirected (decision 0001)."""
+"""WADO-RS retrieve behind API Gateway; over-limit bodies are redirected (decision 0001).
+Also ``GET /health`` (the ``ops`` routes), with the deployed version and commit."""
 
 from typing import Any
 
@@ -8,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from cloudpacs.aws_lambda.http_app import lambda_http_app
 from cloudpacs.observability import logger, metrics, tracer
 
-app = lambda_http_app("wado")
+app = lambda_http_app("wado", "wado", "ops")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cloudpacs import unclean_stop
+from cloudpacs.release_checks import commands as release_checks
 from cloudpacs.settings import Settings, SettingsError, is_loopback, load_settings
+from cloudpacs.web import openapi_document
 
 if TYPE_CHECKING:
     from cloudpacs.runtime import Services
@@ -212,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     p_repair.add_argument("--dry-run", action="store_true", help="report only, change nothing")
     p_repair.add_argument("--log-level", default="info")
     p_repair.set_defaults(func=repair)
+    release_checks.register(sub)
+    openapi_document.register(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper() if hasattr(args, "log_level") else "INFO",

@@ -146,6 +146,8 @@ class Settings(BaseSettings):
     deid_text_detector: bool = False
     """Clean Pixel Data: quarantine an instance whose cleaned pixels still show text (OCR,
     the ``ocr`` extra)."""
+    commit: str = Field("unknown", pattern=r"^[0-9A-Za-z._-]{1,64}$")
+    """Source commit of the deployed code (set by the stacks; shown in ``/health``)."""
 
     @model_validator(mode="before")
     @classmethod

@@ -8,6 +8,8 @@ De-identification jobs (issue 7) go to ``deidentify``, which reads the archive's
 queues work for the anonymize function. The de-identified research copy has its own root,
 ``/research/dicom-web``, read-only (the QIDO-RS and WADO-RS paths), served by ``research``,
 whose role can read the research store and nothing of the archive.
+``GET /health`` (status, package version and deployed commit) goes to ``wado``, whose role can
+reach both the index and the objects it probes.
 Each method requires one OAuth scope (`stacks.auth.scopes`).
 """
 
@@ -61,6 +63,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", BASE + STUDY + "/deidentify", "deidentify"),
     Route("GET", BASE + "/jobs/{job}", "deidentify"),
     *_many("GET", "research", *SEARCHES, *RETRIEVES, base=RESEARCH),
+    Route("GET", "/health", "wado"),
 )
 
 FUNCTIONS = tuple(sorted({route.function for route in ROUTES}))

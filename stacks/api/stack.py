@@ -29,15 +29,18 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from constructs import Construct
 
+from cloudpacs import __version__
 from stacks.api import permissions as allow
 from stacks.api.anonymize import Anonymizer
 from stacks.api.assets import ARCHITECTURES, PYTHON_VERSION, RUNTIME, LambdaAssets
 from stacks.api.permissions import Grants
+from stacks.api.releases import LiveAliases
 from stacks.api.rest_api import DicomWebApi
 from stacks.api.routes import FUNCTIONS, ROUTES
 from stacks.api.service_function import ServiceFunction
 from stacks.api.waf import ApiFirewall
 from stacks.auth.stack import AuthStack
+from stacks.monitoring.api_alarms import ApiAlarms
 from stacks.names import StageNames
 from stacks.storage.stack import StorageStack
 from stacks.work_queue import MAX_RECEIVE_COUNT
@@ -77,6 +80,8 @@ class ApiStack(Stack):
         api_burst_limit: int,
         waf_rate_limit: int,
         auto_deidentify_profile: str | None = None,
+        lambda_deployment: str = "all_at_once",
+        commit: str = "unknown",
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -98,6 +103,7 @@ class ApiStack(Stack):
             "CLOUDPACS_INBOX_BUCKET_NAME": names.inbox_bucket,
             "CLOUDPACS_AUDIT_LOG_GROUP": storage.audit_log_name,
             "CLOUDPACS_EVENT_BUS_NAME": self.event_bus.event_bus_name,
+            "CLOUDPACS_COMMIT": commit,
         }
         if cors_origins:
             # The functions add the CORS headers to their responses; API Gateway answers the
@@ -160,13 +166,20 @@ class ApiStack(Stack):
                 storage.inbox.queue, batch_size=INGEST_BATCH_SIZE, report_batch_item_failures=True
             )
         )
+        self.live = LiveAliases(
+            self,
+            "Releases",
+            stage=stage,
+            functions={name: fn for name, fn in self.functions.items() if name in FUNCTIONS},
+            deployment=lambda_deployment,
+        )
         self.api = DicomWebApi(
             self,
             "DicomWeb",
             stage=stage,
             user_pool=auth.user_pool,
             routes=ROUTES,
-            functions={name: fn for name, fn in self.functions.items() if name in FUNCTIONS},
+            functions=self.live.aliases,
             cors_origins=cors_origins,
             rate_limit=api_rate_limit,
             burst_limit=api_burst_limit,
@@ -184,7 +197,17 @@ class ApiStack(Stack):
             log_retention_days=log_retention_days,
             removal_policy=removal,
         )
-        CfnOutput(self, "DicomWebUrl", value=self.api.url)
+        self.alarms = ApiAlarms(
+            self, "Alarms", stage=stage, api_stage=self.api.api.deployment_stage
+        )
+        self.live.roll_back_on(self.alarms.alarms)
+        self.url_output = CfnOutput(self, "DicomWebUrl", value=self.api.url)
+        self.version_output = CfnOutput(
+            self,
+            "DeployedVersion",
+            value=f"{__version__}+{commit}",
+            description="cloudpacs package version and source commit of the functions",
+        )
 
     def _grant(self, storage: StorageStack, grants: dict[str, Grants]) -> None:
         names = self.names

@@ -9,6 +9,7 @@ from aws_cdk import CfnOutput, RemovalPolicy, Stack
 from constructs import Construct
 
 from stacks.auth.clients import AppClients
+from stacks.auth.release_checks import ReleaseChecksClient
 from stacks.auth.user_pool import UserDirectory
 
 
@@ -40,6 +41,9 @@ class AuthStack(Stack):
         self.user_pool = self.directory.user_pool
         self.clients = AppClients(
             self, "Clients", directory=self.directory, callback_urls=callback_urls
+        )
+        self.release_checks = ReleaseChecksClient(
+            self, "ReleaseChecks", stage=stage, directory=self.directory
         )
         CfnOutput(self, "UserPoolId", value=self.user_pool.user_pool_id)
         CfnOutput(self, "BrowserClientId", value=self.clients.browser.user_pool_client_id)

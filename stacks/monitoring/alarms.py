@@ -2,16 +2,15 @@
 
 | alarm | fires when | first thing to check |
 | ----- | ---------- | -------------------- |
-| api-5xx | ≥ 5 server errors in 5 min, twice | function errors, recent deploy |
-| api-latency-p99 | p99 ≥ 10 s for 15 min | function duration, index throttles |
 | <fn>-errors | ≥ 5 errors in 5 min | the function's log group |
 | <fn>-throttles | any throttle | account concurrency |
 | ingest-dead-letters | any message in the DLQ | inbox object, ingest logs |
 | ingest-backlog | oldest message ≥ 15 min | ingest errors, concurrency |
 | index-throttles | any read or write throttle | hot partition, account limits |
 
-The DIMSE bridge's alarms (`stacks.monitoring.bridge`) live in the bridge's stack and notify
-the same topic.
+The DIMSE bridge's alarms (`stacks.monitoring.bridge`) live in the bridge's stack, the API's
+5xx and latency alarms (`stacks.monitoring.api_alarms`) in the API stack; both notify the same
+topic.
 """
 
 from __future__ import annotations
@@ -37,25 +36,11 @@ class StageAlarms(Construct):
         watched: Watched,
     ) -> None:
         super().__init__(scope, construct_id)
-        api_stage, functions, table = watched.api_stage, watched.functions, watched.table
+        functions, table = watched.functions, watched.table
         queue, dead_letter_queue = watched.queue, watched.dead_letter_queue
         self._stage = stage
         self._action = actions.SnsAction(topic)
         self.alarms: list[cw.Alarm] = []
-        self._add(
-            "api-5xx",
-            api_stage.metric_server_error(period=PERIOD, statistic="Sum"),
-            threshold=5,
-            evaluation_periods=2,
-            description="The API answers with server errors.",
-        )
-        self._add(
-            "api-latency-p99",
-            api_stage.metric_latency(period=PERIOD, statistic="p99"),
-            threshold=10_000,
-            evaluation_periods=3,
-            description="The slowest 1% of API requests take 10 s or more.",
-        )
         for name, fn in functions.items():
             self._add(
                 f"{name}-errors",

@@ -14,10 +14,10 @@ from cdk_app.toolchain import use_project_node
 
 use_project_node()  # jsii starts Node when aws_cdk is first imported: pin it before that
 
-from cdk_app.app import build_app  # noqa: E402
+from cdk_app.app import COMMIT_CONTEXT, build_app  # noqa: E402
 from cdk_app.settings import load_settings  # noqa: E402
 from stacks.dimse.image import DOCKERFILE, BridgeImage  # noqa: E402
-from tests.infra.support import Synthesized, placeholder_assets  # noqa: E402
+from tests.infra.support import COMMIT, Synthesized, placeholder_assets  # noqa: E402
 
 BRIDGE_CONTEXT_FILES = {
     DOCKERFILE: "FROM python:3.11-slim\n",
@@ -60,6 +60,6 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory, bridge_image: BridgeIm
         outdir=str(root / "cdk.out"),
         # Report cdk-nag findings in validation-report.json (checked by test_nag) instead of
         # raising, so the template tests still run and say what else is wrong.
-        context={"@aws-cdk/core:failSynthOnValidationErrors": False},
+        context={"@aws-cdk/core:failSynthOnValidationErrors": False, COMMIT_CONTEXT: COMMIT},
     )
     return Synthesized(app=app, assembly=app.synth(), settings=load_settings())

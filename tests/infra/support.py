@@ -20,6 +20,8 @@ from stacks.api.assets import PYTHON_VERSION, LambdaAssets  # noqa: E402
 STAGES = ("dev", "staging", "prod")
 KINDS = ("Storage", "Auth", "Api", "Monitoring")
 FUNCTIONS = ("qido", "wado", "stow", "ingest", "deidentify", "research", "anonymize")
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+"""The source commit the app is synthesized for (context ``cloudpacs:commit``)."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,11 @@ class Synthesized:
         stack = self.assembly.get_nested_assembly(f"assembly-{stage}").get_stack_by_name(
             f"cloudpacs-{stage}-{kind.lower()}"
         )
+        loaded: dict[str, Any] = json.loads(Path(stack.template_full_path).read_text("utf-8"))
+        return loaded
+
+    def pipeline_json(self) -> dict[str, Any]:
+        stack = self.assembly.get_stack_by_name("cloudpacs-pipeline")
         loaded: dict[str, Any] = json.loads(Path(stack.template_full_path).read_text("utf-8"))
         return loaded
 

@@ -88,13 +88,18 @@ def test_routes_reach_their_functions(synthesized: Synthesized, stage: str) -> N
         fid: f["Properties"]["FunctionName"]
         for fid, f in resources(template, "AWS::Lambda::Function").items()
     }
+    # The API invokes each function's "live" alias (stacks/api/releases.py).
+    aliases = {
+        aid: functions[a["Properties"]["FunctionName"]["Ref"]]
+        for aid, a in resources(template, "AWS::Lambda::Alias").items()
+    }
     seen = {}
     for method in _methods(template):
         if method["HttpMethod"] == "OPTIONS":
             continue
         uri = method["Integration"]["Uri"]["Fn::Join"][1]
-        target = next(p["Fn::GetAtt"][0] for p in uri if isinstance(p, dict) and "Fn::GetAtt" in p)
-        seen[(method["HttpMethod"], method["path"])] = functions[target]
+        target = next(p["Ref"] for p in uri if isinstance(p, dict) and "Ref" in p)
+        seen[(method["HttpMethod"], method["path"])] = aliases[target]
     assert seen == {(r.method, r.path): f"cloudpacs-{stage}-{r.function}" for r in ROUTES}
 
 

@@ -218,6 +218,7 @@ def automatic(tmp_path_factory: pytest.TempPathFactory, bridge_image: BridgeImag
     root = tmp_path_factory.mktemp("auto")
     document = yaml.safe_load(DEFAULT_STAGES_FILE.read_text(encoding="utf-8"))
     document["stages"] = {"dev": document["stages"]["dev"]}
+    document.pop("pipeline")  # it deploys staging and prod, which this app does not have
     document["stages"]["dev"].update(auto_deidentify=True, auto_deidentify_profile="gdpr")
     stages_file = root / "stages.yaml"
     stages_file.write_text(yaml.safe_dump(document), encoding="utf-8")

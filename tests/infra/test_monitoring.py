@@ -10,8 +10,6 @@ import pytest
 from tests.infra.support import FUNCTIONS, STAGES, Synthesized, only, resources
 
 EXPECTED_ALARMS = {
-    "api-5xx",
-    "api-latency-p99",
     "ingest-dead-letters",
     "ingest-backlog",
     "index-throttles",

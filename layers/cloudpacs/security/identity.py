@@ -113,8 +113,11 @@ def claim_value(claims: Mapping[str, Any], name: str) -> object:
 MACHINE_SCOPE_ROLES: Mapping[str, str] = {
     "cloudpacs/read": "viewer",
     "cloudpacs/write": "technologist",
+    "cloudpacs/delete": "admin",
 }
-"""Roles of machine clients (OAuth client credentials), which carry scopes, not groups."""
+"""Roles of machine clients (OAuth client credentials), which carry scopes, not groups.
+Only the release-checks client (stacks/auth/clients.py) may ask for ``cloudpacs/delete``: the
+smoke test deletes what it stored, and deleting is an admin action."""
 
 
 def machine_groups(claims: Mapping[str, Any]) -> tuple[str, ...]:

@@ -19,7 +19,12 @@ def test_machine_scopes_grant_roles() -> None:
         Role.VIEWER,
         Role.TECHNOLOGIST,
     }
-    assert _roles({**MACHINE, "scope": "cloudpacs/delete other/x"}) == frozenset()
+    assert _roles({**MACHINE, "scope": "other/x cloudpacs/admin"}) == frozenset()
+
+
+def test_delete_scope_is_the_release_checks_admin_role() -> None:
+    """The release checks' client deletes its probes: its delete scope makes it an admin."""
+    assert _roles({**MACHINE, "scope": "cloudpacs/delete other/x"}) == {Role.ADMIN}
 
 
 def test_people_get_roles_from_groups_only() -> None:

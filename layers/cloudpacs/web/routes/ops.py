@@ -38,6 +38,7 @@ async def health(request: Request) -> JSONResponse:
     body = {
         "status": "ok" if ok else "degraded",
         "version": __version__,
+        "commit": svc.settings.commit,
         "backend": svc.settings.backend,
         "components": components,
     }

@@ -1,0 +1,1 @@
+"""The delivery pipeline (CDK Pipelines) and the scripts its steps run."""
