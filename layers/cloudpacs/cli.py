@@ -12,6 +12,7 @@ import argparse
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -66,6 +67,7 @@ def serve(args: argparse.Namespace) -> int:
     from cloudpacs.runtime import build_services
     from cloudpacs.web.access_log import uvicorn_log_config
     from cloudpacs.web.app import create_app
+    from cloudpacs.web.routes.rest_api import DIMSE_STATUS
 
     overrides: dict[str, object] = {}
     if args.host:
@@ -89,6 +91,7 @@ def serve(args: argparse.Namespace) -> int:
     app = create_app(services)
     unclean_stop.start_run(services, settings.data_dir)
     bridge = start_dimse(args, services)
+    setattr(app.state, DIMSE_STATUS, bridge.status if bridge else _no_bridge(args))
     log.info(
         "DICOMweb at http://%s:%d%s, data in %s, auth %s, audit trail in %s",
         settings.host,
@@ -175,6 +178,11 @@ def add_dimse_arguments(parser: argparse.ArgumentParser) -> None:
         help="also run the DIMSE bridge on the same data (default: on)",
     )
     group.add_argument("--dimse-port", type=int, help="DICOM port (default 11112)")
+
+
+def _no_bridge(args: argparse.Namespace) -> Callable[[], dict[str, object]]:
+    state: dict[str, object] = {"status": "error: not started" if args.dimse else "disabled"}
+    return lambda: state
 
 
 def start_dimse(args: argparse.Namespace, services: Services) -> DimseServer | None:

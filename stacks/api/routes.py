@@ -7,7 +7,9 @@ holds ``s3:DeleteObject`` and index deletes, and no read function can change the
 De-identification jobs (issue 7) go to ``deidentify``, which reads the archive's index and
 queues work for the anonymize function. The de-identified research copy has its own root,
 ``/research/dicom-web``, read-only (the QIDO-RS and WADO-RS paths), served by ``research``,
-whose role can read the research store and nothing of the archive.
+whose role can read the research store and nothing of the archive. The REST API under
+``/api/v1`` (status, metrics, patient/study/series lists) reads the index as QIDO-RS does and
+goes to ``qido``.
 Each method requires one OAuth scope (`stacks.auth.scopes`).
 """
 
@@ -50,6 +52,11 @@ RETRIEVES = (
     INSTANCE + "/frames/{frames}",
     INSTANCE + "/bulkdata/{path+}",
 )  # fmt: skip
+REST_API = tuple(
+    "/api/v1" + path
+    for path in ("/system/status", "/system/metrics", "/patients", "/studies", "/series")
+)
+"""The REST API (``cloudpacs.web.routes.rest_api``): lists answered from the index, as QIDO."""
 
 
 ROUTES: tuple[Route, ...] = (
@@ -61,6 +68,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", BASE + STUDY + "/deidentify", "deidentify"),
     Route("GET", BASE + "/jobs/{job}", "deidentify"),
     *_many("GET", "research", *SEARCHES, *RETRIEVES, base=RESEARCH),
+    *_many("GET", "qido", *REST_API, base=""),
 )
 
 FUNCTIONS = tuple(sorted({route.function for route in ROUTES}))

@@ -180,6 +180,25 @@ def test_single_part_stow_answers_as_the_multipart_form(dicomweb_api: Api) -> No
     assert empty.status_code == 400 and "empty" in empty.json()["error"]
 
 
+def test_rest_api_lists_what_qido_finds(dicomweb_api: Api) -> None:
+    api = dicomweb_api
+    study, _, objects = _study(count=2, series=2)
+    _stow(api, objects)
+    root = api.base_url.removesuffix("/dicom-web") + "/api/v1"
+    studies = api.client.get(root + "/studies", params={"StudyInstanceUID": study})
+    assert studies.status_code == 200, studies.text
+    (found,) = studies.json()["items"]
+    assert found["StudyInstanceUID"] == study and found["NumberOfStudyRelatedSeries"] == 2
+    series = api.client.get(root + "/series", params={"StudyInstanceUID": study}).json()
+    assert len(series["items"]) == 2
+    patients = api.client.get(root + "/patients", params={"PatientID": found["PatientID"]})
+    assert patients.json()["items"][0]["NumberOfPatientRelatedStudies"] >= 1
+    status = api.client.get(root + "/system/status").json()
+    assert status["status"] == "ok"
+    assert status["components"]["database"] == {"status": "ok"}
+    assert api.client.get(root + "/studies", params={"limit": "x"}).status_code == 400
+
+
 def test_upload_of_a_part10_file(dicomweb_api: Api) -> None:
     api = dicomweb_api
     study, series, objects = _study(count=1, series=1)
