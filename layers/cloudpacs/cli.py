@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cloudpacs import unclean_stop
+from cloudpacs.conformance import command as conformance
 from cloudpacs.settings import Settings, SettingsError, is_loopback, load_settings
 
 if TYPE_CHECKING:
@@ -220,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     p_repair.add_argument("--dry-run", action="store_true", help="report only, change nothing")
     p_repair.add_argument("--log-level", default="info")
     p_repair.set_defaults(func=repair)
+    conformance.add_parser(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper() if hasattr(args, "log_level") else "INFO",
