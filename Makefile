@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= auto
 LAYER_ARCH ?= arm64
 
-.PHONY: venv serve test test-unit test-contract test-api test-dimse test-infra lint typecheck bench clean layer synth security docs
+.PHONY: venv serve test test-unit test-contract test-api test-dimse test-infra lint typecheck bench clean layer synth security docs conformance
 
 venv: $(STAMP)
 
@@ -53,6 +53,8 @@ security: venv
 docs: venv
 	@mkdir -p build/docs
 	$(BIN)/cloudpacs openapi --output build/docs/openapi.json
+	$(BIN)/cloudpacs conformance --check
+	cp docs/conformance-statement.md build/docs/
 
 bench: venv layer
 	$(BIN)/python -m benchmarks --orthanc
@@ -64,6 +66,10 @@ layer: venv
 # CloudFormation templates of every stage into cdk.out/, offline, no AWS credentials needed.
 synth: layer
 	$(BIN)/python -m cdk_app.toolchain cdk synth --quiet
+
+# docs/conformance-statement.md from the code's tables (a unit test checks it is current).
+conformance: venv
+	$(BIN)/cloudpacs conformance
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache layers/.build cdk.out

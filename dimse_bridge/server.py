@@ -68,6 +68,16 @@ class DimseServer:
     def port(self) -> int:
         return int(self.server.server_address[1])
 
+    def status(self) -> dict[str, object]:
+        """What ``/api/v1/system/status`` reports of the bridge."""
+        alive = self._thread is not None and self._thread.is_alive() and not self._stopped.is_set()
+        return {
+            "status": "ok" if alive else "stopped",
+            "aeTitle": self.bridge.settings.ae_title,
+            "port": self.port,
+            "associations": len(self.in_flight()),
+        }
+
     def serve_in_thread(self) -> None:
         self._thread = threading.Thread(
             target=self.server.serve_forever, name="dimse-bridge-accept", daemon=True

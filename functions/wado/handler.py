@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from cloudpacs.aws_lambda.http_app import lambda_http_app
 from cloudpacs.observability import logger, metrics, tracer
 
-app = lambda_http_app("wado", "wado", "ops")
+app = lambda_http_app("wado", "wado", "ops", "rest_api")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -12,10 +12,12 @@ import argparse
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cloudpacs import unclean_stop
+from cloudpacs.conformance import command as conformance
 from cloudpacs.release_checks import commands as release_checks
 from cloudpacs.settings import Settings, SettingsError, is_loopback, load_settings
 from cloudpacs.web import openapi_document
@@ -68,6 +70,7 @@ def serve(args: argparse.Namespace) -> int:
     from cloudpacs.runtime import build_services
     from cloudpacs.web.access_log import uvicorn_log_config
     from cloudpacs.web.app import create_app
+    from cloudpacs.web.routes.rest_api import DIMSE_STATUS
 
     overrides: dict[str, object] = {}
     if args.host:
@@ -91,6 +94,7 @@ def serve(args: argparse.Namespace) -> int:
     app = create_app(services)
     unclean_stop.start_run(services, settings.data_dir)
     bridge = start_dimse(args, services)
+    setattr(app.state, DIMSE_STATUS, bridge.status if bridge else _no_bridge(args))
     log.info(
         "DICOMweb at http://%s:%d%s, data in %s, auth %s, audit trail in %s",
         settings.host,
@@ -179,6 +183,11 @@ def add_dimse_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--dimse-port", type=int, help="DICOM port (default 11112)")
 
 
+def _no_bridge(args: argparse.Namespace) -> Callable[[], dict[str, object]]:
+    state: dict[str, object] = {"status": "error: not started" if args.dimse else "disabled"}
+    return lambda: state
+
+
 def start_dimse(args: argparse.Namespace, services: Services) -> DimseServer | None:
     """The DIMSE bridge as a thread of this server, on the same services; None if not run."""
     if not args.dimse:
@@ -216,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     p_repair.set_defaults(func=repair)
     release_checks.register(sub)
     openapi_document.register(sub)
+    conformance.add_parser(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper() if hasattr(args, "log_level") else "INFO",

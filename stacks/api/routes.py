@@ -9,7 +9,8 @@ queues work for the anonymize function. The de-identified research copy has its 
 ``/research/dicom-web``, read-only (the QIDO-RS and WADO-RS paths), served by ``research``,
 whose role can read the research store and nothing of the archive.
 ``GET /health`` (status, package version and deployed commit) goes to ``wado``, whose role can
-reach both the index and the objects it probes.
+reach both the index and the objects it probes; so does the REST API under ``/api/v1``
+(system status probes the same; the patient/study/series lists read the index as QIDO-RS does).
 Each method requires one OAuth scope (`stacks.auth.scopes`).
 """
 
@@ -52,6 +53,11 @@ RETRIEVES = (
     INSTANCE + "/frames/{frames}",
     INSTANCE + "/bulkdata/{path+}",
 )  # fmt: skip
+REST_API = tuple(
+    "/api/v1" + path
+    for path in ("/system/status", "/system/metrics", "/patients", "/studies", "/series")
+)
+"""The REST API (``cloudpacs.web.routes.rest_api``): lists answered from the index, as QIDO."""
 
 
 ROUTES: tuple[Route, ...] = (
@@ -64,6 +70,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", BASE + "/jobs/{job}", "deidentify"),
     *_many("GET", "research", *SEARCHES, *RETRIEVES, base=RESEARCH),
     Route("GET", "/health", "wado"),
+    *_many("GET", "wado", *REST_API, base=""),
 )
 
 FUNCTIONS = tuple(sorted({route.function for route in ROUTES}))

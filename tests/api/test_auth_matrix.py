@@ -270,6 +270,11 @@ ROUTES = [
     Case(AUDIT, "GET", "//audit"),
     Case(DEIDENTIFY, "POST", "/studies/{study}/deidentify", 202, json={"profile": "basic"}),
     Case(DEIDENTIFY, "GET", "/jobs/{job}"),
+    Case(SEARCH, "GET", "//api/v1/system/status"),
+    Case(AUDIT, "GET", "//api/v1/system/metrics"),
+    Case(SEARCH, "GET", "//api/v1/patients"),
+    Case(SEARCH, "GET", "//api/v1/studies"),
+    Case(SEARCH, "GET", "//api/v1/series"),
 ]
 ROUTES += [  # the research root: the same reads, on the de-identified copy
     Case(
@@ -279,7 +284,7 @@ ROUTES += [  # the research root: the same reads, on the de-identified copy
         accept=c.accept,
     )
     for c in list(ROUTES)
-    if c.action in (SEARCH, RETRIEVE)
+    if c.action in (SEARCH, RETRIEVE) and not c.path.startswith("//")
 ]
 
 

@@ -114,8 +114,8 @@ def test_wrong_content_type_is_415_and_nothing_stored(
 ) -> None:
     _, objects = ct_study(1, rows=8, columns=8)
     for content_type in (
-        "application/dicom",
         "application/json",
+        "application/dicom+json",
         'multipart/related; type="application/dicom+xml"; boundary=x',
     ):
         response = http.post("/studies", content=objects[0], headers={"Content-Type": content_type})
@@ -205,6 +205,18 @@ def test_oversize_body_is_413_and_nothing_stored(tmp_path: Path) -> None:
 
         response = httpx.post(url + "/studies", content=chunks(), headers=headers)
         assert response.status_code == 413
+        assert _stored_keys(services) == []
+
+
+def test_oversize_single_part_body_is_413_and_nothing_stored(tmp_path: Path) -> None:
+    with live_server(tmp_path / "data", max_request_bytes=4096) as (url, services):
+        _, objects = ct_study(1, rows=64, columns=64)
+        headers = {"Content-Type": "application/dicom"}
+        response = httpx.post(url + "/studies", content=objects[0], headers=headers)
+        assert response.status_code == 413
+        response = httpx.post(url + "/studies", content=iter([objects[0]]), headers=headers)
+        assert response.status_code == 413
+        assert "limit" in response.json()["error"]
         assert _stored_keys(services) == []
 
 

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+
 from benchmarks.server_process import wait_until_up
 from tests.support.server import free_port
 
@@ -21,10 +23,14 @@ def _serve(tmp_path: Path, *args: str) -> subprocess.Popen[bytes]:
 
 def test_serve_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     port = free_port()
-    process = _serve(tmp_path, "--port", str(port), "--dimse-port", str(free_port()))
+    dimse_port = free_port()
+    process = _serve(tmp_path, "--port", str(port), "--dimse-port", str(dimse_port))
     try:
         wait_until_up(f"http://127.0.0.1:{port}/health", process, "cloudpacs serve")
         assert (tmp_path / "data" / ".running").exists()
+        status = httpx.get(f"http://127.0.0.1:{port}/api/v1/system/status").json()
+        assert status["components"]["dimse"]["status"] == "ok"
+        assert status["components"]["dimse"]["port"] == dimse_port
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
     finally:

@@ -155,6 +155,50 @@ def test_refusals_have_the_status_ps3_18_names(dicomweb_api: Api) -> None:
     assert other_study.json()[FAILED]["Value"][0][FAILURE_REASON]["Value"] == [0xA900]
 
 
+def test_single_part_stow_answers_as_the_multipart_form(dicomweb_api: Api) -> None:
+    """One instance as a single-part application/dicom body: same response and errors."""
+    api = dicomweb_api
+    study, series, objects = _study(count=2, series=1)
+    single = {"Content-Type": "application/dicom", "Accept": DICOM_JSON}
+    stored = api.client.post("/studies", content=objects[0], headers=single)
+    assert stored.status_code == 200, stored.text
+    multipart = _stow(api, [objects[1]])
+    assert stored.json().keys() == multipart.keys()
+    referenced = stored.json()[REFERENCED]["Value"][0]
+    assert referenced["00081155"]["Value"] == [_sop(objects[0])]
+    url = f"/studies/{study}/series/{series[0]}/instances/{_sop(objects[0])}"
+    assert api.client.get(url, headers={"Accept": "application/dicom"}).content == objects[0]
+    again = api.client.post(f"/studies/{study}", content=objects[0], headers=single)
+    assert again.status_code == 200  # idempotent, and into its own study
+    garbage = api.client.post("/studies", content=b"not dicom at all", headers=single)
+    assert garbage.status_code == 409
+    assert garbage.json()["0008119A"]["Value"][0][FAILURE_REASON]["Value"] == [0xC000]
+    elsewhere = api.client.post(f"/studies/{generate_uid()}", content=objects[0], headers=single)
+    assert elsewhere.status_code == 409
+    assert elsewhere.json()[FAILED]["Value"][0][FAILURE_REASON]["Value"] == [0xA900]
+    empty = api.client.post("/studies", content=b"", headers=single)
+    assert empty.status_code == 400 and "empty" in empty.json()["error"]
+
+
+def test_rest_api_lists_what_qido_finds(dicomweb_api: Api) -> None:
+    api = dicomweb_api
+    study, _, objects = _study(count=2, series=2)
+    _stow(api, objects)
+    root = api.base_url.removesuffix("/dicom-web") + "/api/v1"
+    studies = api.client.get(root + "/studies", params={"StudyInstanceUID": study})
+    assert studies.status_code == 200, studies.text
+    (found,) = studies.json()["items"]
+    assert found["StudyInstanceUID"] == study and found["NumberOfStudyRelatedSeries"] == 2
+    series = api.client.get(root + "/series", params={"StudyInstanceUID": study}).json()
+    assert len(series["items"]) == 2
+    patients = api.client.get(root + "/patients", params={"PatientID": found["PatientID"]})
+    assert patients.json()["items"][0]["NumberOfPatientRelatedStudies"] >= 1
+    status = api.client.get(root + "/system/status").json()
+    assert status["status"] == "ok"
+    assert status["components"]["database"] == {"status": "ok"}
+    assert api.client.get(root + "/studies", params={"limit": "x"}).status_code == 400
+
+
 def test_upload_of_a_part10_file(dicomweb_api: Api) -> None:
     api = dicomweb_api
     study, series, objects = _study(count=1, series=1)

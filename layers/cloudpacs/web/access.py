@@ -38,7 +38,7 @@ from starlette.routing import BaseRoute, Route
 from cloudpacs.errors import Forbidden, Unauthorized
 from cloudpacs.security.permissions import Action, authorize
 from cloudpacs.web.deps import ResearchRoute
-from cloudpacs.web.routes import audit, deidentify, delete, ops, qido, stow, uploads, wado
+from cloudpacs.web.routes import audit, deidentify, delete, ops, qido, rest_api, stow, uploads, wado
 from cloudpacs.web.transaction import CURRENT
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,12 @@ ROUTE_ACTIONS: Mapping[Endpoint, Access] = MappingProxyType(
         ops.health: PUBLIC,  # /health
         ops.metrics: Action.READ_AUDIT,  # /metrics
         audit.read_audit: Action.READ_AUDIT,  # /audit
+        # REST API                                    GET /api/v1/...
+        rest_api.system_status: Action.SEARCH,  # /system/status
+        rest_api.system_metrics: Action.READ_AUDIT,  # /system/metrics (as /metrics)
+        rest_api.list_patients: Action.SEARCH,  # /patients
+        rest_api.list_studies: Action.SEARCH,  # /studies
+        rest_api.list_series: Action.SEARCH,  # /series
     }
 )
 """Route handler -> the action it performs (or ``PUBLIC``)."""

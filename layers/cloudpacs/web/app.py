@@ -12,6 +12,7 @@ permission matrix). The security layer guards every app the same way; only
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,7 +25,18 @@ from cloudpacs.web.authn import build_authenticator
 from cloudpacs.web.cors import CorsMiddleware
 from cloudpacs.web.errors import install_error_handlers
 from cloudpacs.web.metrics import HttpMetrics
-from cloudpacs.web.routes import audit, deidentify, delete, ops, qido, research, stow, uploads, wado
+from cloudpacs.web.routes import (
+    audit,
+    deidentify,
+    delete,
+    ops,
+    qido,
+    research,
+    rest_api,
+    stow,
+    uploads,
+    wado,
+)
 from cloudpacs.web.security import SecurityMiddleware
 from cloudpacs.web.transaction import count_deleted, count_stored
 
@@ -37,7 +49,11 @@ DICOMWEB_ROUTERS: dict[str, APIRouter] = {
     "inbox": uploads.inbox_router,
     "deidentify": deidentify.router,
 }
-ROOT_ROUTERS: dict[str, APIRouter] = {"ops": ops.router, "audit": audit.router}
+ROOT_ROUTERS: dict[str, APIRouter] = {
+    "ops": ops.router,
+    "audit": audit.router,
+    "rest_api": rest_api.router,
+}
 RESEARCH_ROUTERS: dict[str, APIRouter] = {"research": research.router}
 """Mounted under ``research_base_path``, answered from the research store (issue 7)."""
 ALL_ROUTES = (*DICOMWEB_ROUTERS, *ROOT_ROUTERS, *RESEARCH_ROUTERS)
@@ -52,6 +68,7 @@ def create_app(services: Services, routes: Iterable[str] = ALL_ROUTES) -> FastAP
         dependencies=[Depends(authorize_route)],
     )
     app.state.services = services
+    setattr(app.state, rest_api.STARTED, time.monotonic())
     metrics = HttpMetrics()
     app.state.metrics = metrics
     _add_hook(services.ingest.on_stored, metrics.on_stored)

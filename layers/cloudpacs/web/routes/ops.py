@@ -15,7 +15,8 @@ router = APIRouter(tags=["Operations"])
 _PROBE_UID = "2.25.0"
 
 
-def _component_status(svc: Services) -> dict[str, str]:
+def component_status(svc: Services) -> dict[str, str]:
+    """ "ok" or the error class of the index and of the object store, from one probe each."""
     status = {}
     try:
         svc.index.get_study(_PROBE_UID)
@@ -33,7 +34,7 @@ def _component_status(svc: Services) -> dict[str, str]:
 @router.get("/health")
 async def health(request: Request) -> JSONResponse:
     svc = services(request)
-    components = await run_in_threadpool(_component_status, svc)
+    components = await run_in_threadpool(component_status, svc)
     ok = all(v == "ok" for v in components.values())
     body = {
         "status": "ok" if ok else "degraded",

@@ -1,13 +1,16 @@
-"""STOW-RS routes (PS3.18 §10.5): store instances sent as multipart/related.
+"""STOW-RS routes (PS3.18 §10.5): store instances sent as multipart/related, or one instance
+sent as a single-part ``application/dicom`` body (as the large cloud DICOMweb services take).
 
 The body is read as a stream and split into parts as it arrives (each part's bytes are
 held once); a body over the configured limit is refused with 413 before anything is stored.
+A single-part body answers exactly as a multipart body holding that one part.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import AsyncIterator
 from concurrent.futures import Future
 
 from fastapi import APIRouter, Request
@@ -28,11 +31,16 @@ DICOM = "application/dicom"
 _TYPE_PARAM = re.compile(r';\s*type="?([^";]+)"?', re.IGNORECASE)
 
 
+def _media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
 def _check_content_type(content_type: str) -> str:
-    media = content_type.split(";", 1)[0].strip().lower()
+    media = _media_type(content_type)
     if media != "multipart/related":
         raise UnsupportedMediaType(
-            f'STOW-RS takes multipart/related; type="{DICOM}", not {media or "no media type"!r}'
+            f'STOW-RS takes multipart/related; type="{DICOM}" or {DICOM},'
+            f" not {media or 'no media type'!r}"
         )
     part_type = _TYPE_PARAM.search(content_type)
     if part_type is not None and part_type.group(1).lower() != DICOM:
@@ -51,16 +59,29 @@ def _declared_length(request: Request, limit: int) -> int | None:
     return int(declared)
 
 
-async def read_parts(request: Request, limit: int) -> list[Part]:
-    """Split the request body into parts, refusing bodies larger than ``limit`` bytes."""
-    boundary = _check_content_type(request.headers.get("content-type", ""))
+async def _limited_chunks(request: Request, limit: int) -> AsyncIterator[bytes]:
+    """The body's chunks, refusing a body larger than ``limit`` bytes (declared or streamed)."""
     _declared_length(request, limit)
-    parser = MultipartParser(boundary)
     received = 0
     async for chunk in request.stream():
         received += len(chunk)
         if received > limit:
             raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes")
+        yield chunk
+
+
+async def read_single_part(request: Request, limit: int) -> Part:
+    """A single-part ``application/dicom`` body as the one part of a STOW request."""
+    body = b"".join([chunk async for chunk in _limited_chunks(request, limit)])
+    if not body:
+        raise BadRequest(f"the {DICOM} body is empty")
+    return Part({"content-type": DICOM}, body)
+
+
+async def read_parts(request: Request, limit: int) -> list[Part]:
+    """Split the request body into parts, refusing bodies larger than ``limit`` bytes."""
+    parser = MultipartParser(_check_content_type(request.headers.get("content-type", "")))
+    async for chunk in _limited_chunks(request, limit):
         parser.feed(chunk)
     parts = parser.close()
     if not parts:
@@ -111,12 +132,17 @@ async def _store(request: Request, study: str | None) -> Response:
         check_uid(study, "StudyInstanceUID")
     svc = services(request)
     limit = svc.settings.max_request_bytes
-    _check_content_type(request.headers.get("content-type", ""))
-    if _declared_length(request, limit) is not None:
-        outcomes = await store_while_receiving(request, svc.ingest, study)
-    else:  # chunked: the whole body must be seen to be within the limit before storing
-        parts = await read_parts(request, limit)
-        outcomes = await run_in_threadpool(store_parts, svc.ingest, parts, study)
+    content_type = request.headers.get("content-type", "")
+    if _media_type(content_type) == DICOM:
+        part = await read_single_part(request, limit)
+        outcomes = await run_in_threadpool(store_parts, svc.ingest, [part], study)
+    else:
+        _check_content_type(content_type)
+        if _declared_length(request, limit) is not None:
+            outcomes = await store_while_receiving(request, svc.ingest, study)
+        else:  # chunked: the whole body must be seen to be within the limit before storing
+            parts = await read_parts(request, limit)
+            outcomes = await run_in_threadpool(store_parts, svc.ingest, parts, study)
     status, body = stow_response(outcomes)
     return dicom_json(body, base_url(request), status=status)
 
