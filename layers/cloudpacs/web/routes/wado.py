@@ -1,9 +1,11 @@
 """WADO-RS routes (PS3.18 §10.4): instances, metadata, frames and bulk data.
 
 Instances are streamed as stored (``transfer-syntax=*`` or no transfer-syntax parameter)
-or re-encoded in Explicit VR Little Endian when a client asks for it explicitly and the
-pixel data can be decoded; anything else is 406. Where responses have a size limit (Lambda),
-instances over it are answered with a 303 redirect to a presigned URL
+or re-encoded in the transfer syntax a client names, when ``cloudpacs.dicom.transcode`` can
+produce it from every instance asked for; anything else is 406, naming what can be produced.
+Frames are sent as stored, decoded (``application/octet-stream``) or encoded in the syntax
+named (or implied by the part's image media type, PS3.18 Table 8.7.3-3). Where responses
+have a size limit (Lambda), instances over it are answered with a 303 redirect to a presigned URL
 (``services.large_responses``, docs/decisions/0001-large-wado-responses.md).
 """
 
@@ -51,7 +53,7 @@ def _target_syntax(records: list[InstanceRecord], wanted: str | None) -> str | b
         return None
     if all(r.transfer_syntax_uid == wanted for r in records):
         return None
-    if wanted == EVRLE and all(transcode.can_decode(r.transfer_syntax_uid) for r in records):
+    if all(wanted in transcode.producible(r.transfer_syntax_uid) for r in records):
         return wanted
     return False
 
@@ -69,7 +71,16 @@ def _plan(accept: str | None, records: list[InstanceRecord], single_allowed: boo
             return None
         return InstancePlan(multipart, target if isinstance(target, str) else None)
 
-    return choose(accept, offer, "this resource")
+    try:
+        return choose(accept, offer, "this resource")
+    except NotAcceptable as exc:
+        offered = sorted(set.intersection(*(set(_offered(r)) for r in records)))
+        names = ", ".join(offered)
+        raise NotAcceptable(f"{exc.reason}; available transfer syntaxes: {names}") from None
+
+
+def _offered(rec: InstanceRecord) -> list[str]:
+    return transcode.producible(rec.transfer_syntax_uid)
 
 
 async def _instance_stream(
@@ -120,6 +131,8 @@ async def _retrieve(
     retrieve = svc.retrieve
     records = await run_in_threadpool(retrieve.instances, study, series, sop)
     plan = _plan(request.headers.get("accept"), records, single_allowed=sop is not None)
+    if plan.transfer_syntax is not None:
+        await run_in_threadpool(retrieve.check_convertible, records, plan.transfer_syntax)
     large = svc.large_responses
     if large is not None and large.too_large(records):
         return await _redirect(large, records, plan)
@@ -208,12 +221,24 @@ class FramePlan:
     part_type: str | None
     """The media type to label parts with; None: the stored syntax's own media type."""
     decode: bool
+    encode: str | None = None
+    """The transfer syntax to encode each frame in; None: as stored or decoded."""
+
+
+DEFAULT_FRAME_SYNTAX = {
+    "image/jpeg": "1.2.840.10008.1.2.4.50",
+    "image/jls": "1.2.840.10008.1.2.4.80",
+    "image/jp2": "1.2.840.10008.1.2.4.90",
+    "image/dicom-rle": "1.2.840.10008.1.2.5",
+}
+"""The transfer syntax of a frame media type named without one (PS3.18 Table 8.7.3-3)."""
 
 
 def _frame_plan(accept: str | None, rec: InstanceRecord) -> FramePlan:
     stored = rec.transfer_syntax_uid
     native = stored in transcode.UNCOMPRESSED
     own_type = transcode.frame_media_type(stored)
+    offered = [t for t in _offered(rec) if t in transcode.FRAME_MEDIA_TYPES]
 
     def offer(a: Acceptable) -> FramePlan | None:
         if a.media_type == "*/*" or (a.multipart and a.part_type == "*/*"):
@@ -228,9 +253,18 @@ def _frame_plan(accept: str | None, rec: InstanceRecord) -> FramePlan:
         decodable = native or transcode.can_decode(stored)
         if a.part_type == OCTET and ts in (None, EVRLE) and decodable:
             return FramePlan(OCTET, not native)
-        return None
+        ts = ts or DEFAULT_FRAME_SYNTAX.get(a.part_type)
+        if ts is None or ts not in offered or not a.part_matches(transcode.frame_media_type(ts)):
+            return None
+        if ts == stored:
+            return FramePlan(None, False)
+        return FramePlan(transcode.frame_media_type(ts), False, ts)
 
-    return choose(accept, offer, "these frames")
+    try:
+        return choose(accept, offer, "these frames")
+    except NotAcceptable as exc:
+        names = ", ".join([EVRLE, *offered])
+        raise NotAcceptable(f"{exc.reason}; available transfer syntaxes: {names}") from None
 
 
 def _frame_parts(frames: list[Frame], plan: FramePlan) -> Iterator[tuple[str, Iterator[bytes]]]:
@@ -247,7 +281,9 @@ async def retrieve_frames(
     numbers = parse_frame_list(frame_list)
     rec = (await run_in_threadpool(retrieve.instances, study, series, sop))[0]
     plan = _frame_plan(request.headers.get("accept"), rec)
-    frames = await run_in_threadpool(retrieve.frames, rec, numbers, decode=plan.decode)
+    frames = await run_in_threadpool(
+        retrieve.frames, rec, numbers, decode=plan.decode, encode=plan.encode
+    )
     part_type = plan.part_type or transcode.frame_media_type(frames[0].transfer_syntax)
     return multipart_response(part_type, _frame_parts(frames, plan), transfer_syntax=None)
 
