@@ -208,7 +208,9 @@ def encode_frames(data: bytes, stored: str, numbers: list[int], target: str) -> 
     ds = pydicom.dcmread(io.BytesIO(data))
     reason = unsuitable(ds, target)
     if reason is not None:
-        raise NotAcceptable(reason)
+        offered = [t for t in producible(stored) if t in FRAME_MEDIA_TYPES or t in UNCOMPRESSED]
+        usable = [t for t in offered if unsuitable(ds, t) is None]
+        raise NotAcceptable(f"{reason}; available transfer syntaxes: {', '.join(usable)}")
 
     encode_dataset(ds, target)
     count = int(ds.get("NumberOfFrames") or 1)

@@ -76,11 +76,11 @@ class RetrieveService:
             found = self.index.series_partition(study, series)
             if found is None:
                 raise NotFound(f"series {series} not found in study {study}")
-            return _ordered(found[1])
+            return ordered(found[1])
         partition = self.index.study_partition(study)
         if partition is None:
             raise NotFound(f"study {study} not found")
-        return _ordered(partition.instances)
+        return ordered(partition.instances)
 
     # -- bytes ------------------------------------------------------------------------
     def chunks(self, rec: InstanceRecord, chunk_size: int = 1 << 20) -> Iterator[bytes]:
@@ -219,14 +219,14 @@ class RetrieveService:
                     cached[f"{sop}:{shas[sop]}"] = item
         except (BlobNotFound, ValueError):
             pass
-        ordered = _ordered(instances)
+        members = ordered(instances)
         items = [
             cached.get(f"{rec.sop_uid}:{rec.sha256}") or self.instance_metadata(rec)
-            for rec in ordered
+            for rec in members
         ]
         body = json_model.dumps(items)
         manifest_bytes = json_model.dumps(
-            {"revision": series.revision, "shas": {r.sop_uid: r.sha256 for r in ordered}}
+            {"revision": series.revision, "shas": {r.sop_uid: r.sha256 for r in members}}
         )
         payload = manifest_bytes + b"\n" + body
         self.blobs.put(key, payload, sha256=hashlib.sha256(payload).hexdigest(), overwrite=True)
@@ -253,7 +253,7 @@ class RetrieveService:
         raise NotFound(f"{tag_path!r} is not a bulk data element")
 
 
-def _ordered(instances: tuple[InstanceRecord, ...] | list[InstanceRecord]) -> list[InstanceRecord]:
+def ordered(instances: tuple[InstanceRecord, ...] | list[InstanceRecord]) -> list[InstanceRecord]:
     def key(rec: InstanceRecord) -> tuple[str, float, str]:
         values = rec.attrs.get("00200013", {}).get("Value")
         try:

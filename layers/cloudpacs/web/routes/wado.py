@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from fastapi.routing import APIRoute
 from pydicom.uid import ExplicitVRLittleEndian
 
 from cloudpacs.dicom import transcode
@@ -28,6 +29,7 @@ from cloudpacs.services.retrieve import Frame, RetrieveService, parse_frame_list
 from cloudpacs.web.accept import Acceptable, choose
 from cloudpacs.web.deps import base_url, services
 from cloudpacs.web.responses import dicom_json, multipart_response, streamed_multipart
+from cloudpacs.web.routes import rendered
 
 router = APIRouter(tags=["WADO-RS"])
 DICOM = "application/dicom"
@@ -301,3 +303,15 @@ async def retrieve_bulkdata(
     rec = (await run_in_threadpool(retrieve.instances, study, series, sop))[0]
     value = await run_in_threadpool(retrieve.bulkdata, rec, tag_path)
     return multipart_response(OCTET, [(OCTET, iter([value]))], transfer_syntax=None)
+
+
+# -- rendered and thumbnail resources (PS3.18 §9.5): part of WADO-RS ----------------------
+for _route in rendered.router.routes:
+    assert isinstance(_route, APIRoute)
+    router.add_api_route(
+        _route.path,
+        _route.endpoint,
+        methods=sorted(_route.methods or ()),
+        name=_route.name,
+        tags=list(_route.tags),
+    )
