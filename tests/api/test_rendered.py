@@ -91,7 +91,11 @@ def test_several_frames_as_gif_or_multipart(http: httpx.Client, archive: tuple[s
     assert parts.status_code == 200
     bodies = read_parts(parts.headers["content-type"], parts.content)
     assert [media.split(";")[0] for media, _ in bodies] == ["image/png", "image/png"]
-    assert http.get(_path(rec, "/rendered"), headers={"Accept": "image/jpeg"}).status_code == 406
+    # only a single-frame type accepted: the first frame
+    first = http.get(_path(rec, "/rendered"), headers={"Accept": "image/png"})
+    assert first.status_code == 200 and first.headers["content-type"] == "image/png"
+    frame_1 = http.get(_path(rec, "/frames/1/rendered"), headers={"Accept": "image/png"})
+    assert first.content == frame_1.content
     single = http.get(_path(rec, "/frames/3/rendered"), params={"window": "600,1200,sigmoid"})
     assert single.status_code == 200 and single.headers["content-type"] == "image/jpeg"
 

@@ -5,7 +5,9 @@ Included in the WADO-RS router, so every runtime that serves WADO-RS (the local 
 
 Media types: ``image/jpeg`` (the default), ``image/png``, ``image/gif``; several frames go
 out as one animated ``image/gif`` or as ``multipart/related`` with one image per part (the
-only form for a study or series). The ``accept`` query parameter, when given, stands in for
+only form for a study or series). A client that accepts only a single-frame type (JPEG,
+PNG) for a multi-frame instance gets its first frame, as viewers asking for a thumbnail-like
+image of an instance expect. The ``accept`` query parameter, when given, stands in for
 the ``Accept`` header (PS3.18 §8.3.3.1). Thumbnails are single images.
 """
 
@@ -38,6 +40,8 @@ router = APIRouter(tags=["WADO-RS rendered"])
 class MediaPlan:
     media_type: str
     multipart: bool
+    first_only: bool = False
+    """Several frames asked for in a single-frame type: the first one is sent."""
 
 
 def _accept(request: Request) -> str | None:
@@ -57,8 +61,8 @@ def _media(accept: str | None, *, several: bool, single_allowed: bool = True) ->
             return None
         if a.media_type == "image/*":
             return MediaPlan(GIF if several else JPEG, False)
-        if a.media_type in MEDIA_TYPES and (a.media_type == GIF or not several):
-            return MediaPlan(a.media_type, False)
+        if a.media_type in MEDIA_TYPES:
+            return MediaPlan(a.media_type, False, several and a.media_type != GIF)
         return None
 
     what = "several frames (image/gif or multipart/related)" if several else "a rendered image"
@@ -81,6 +85,8 @@ async def _rendered_instance(
     rec = (await run_in_threadpool(renderer.image_instances, study, series, sop))[0]
     count = len(numbers) if numbers else (rec.frames.count if rec.frames is not None else 1)
     plan = _media(_accept(request), several=count > 1)
+    if plan.first_only:
+        numbers = (numbers or [1])[:1]
     _, images = await run_in_threadpool(renderer.frames, rec, numbers, params)
     if plan.multipart:
         encoded = await run_in_threadpool(_encode_each, images, plan.media_type, params)
