@@ -9,15 +9,17 @@ a side unless the request's ``viewport=vw,vh`` says otherwise:
 
 Each is cached in the blob store next to the series' objects
 (``studies/{study}/series/{series}/thumbnails/``), so a series thumbnail is one index read
-and one object read after the first. Series thumbnails are keyed by the series revision and
-instance thumbnails by the instance's SHA-256, so a series that changed (an instance added,
-replaced or deleted) never serves an old one; building a series thumbnail drops those of
-earlier revisions, and deleting instances drops the series' cached thumbnails.
+and one object read after the first. A cached thumbnail starts with one line naming what it
+was made from (the series revision, or the instance's SHA-256); a series that changed (an
+instance added, replaced or deleted) no longer matches and its thumbnail is made again and
+written over the old one, so the read side never deletes (only the write side deletes
+anything in the archive: deleting instances drops the series' cached thumbnails).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import replace
 
 from cloudpacs.dicom import image_output
@@ -57,8 +59,10 @@ class ThumbnailService:
         media: str,
     ) -> bytes:
         rec = self.render.image_instances(study, series, sop)[0]
-        name = f"{sop}.{rec.sha256[:16]}.f{frame or 0}.{_variant(params, media)}"
-        return self._cached(thumbnails_prefix(study, series) + name, rec, frame, params, media)
+        key = f"{thumbnails_prefix(study, series)}{sop}.f{frame or 0}.{_variant(params, media)}"
+        return self._cached(
+            key, f"sha256 {rec.sha256}", lambda: self._make(rec, frame, params, media)
+        )
 
     def series(self, study: str, series: str, params: RenderParams, media: str) -> bytes:
         check_scope(study, series)
@@ -86,33 +90,29 @@ class ThumbnailService:
         media: str,
     ) -> bytes:
         prefix = thumbnails_prefix(se.study_uid, se.series_uid)
-        key = f"{prefix}series.r{se.revision}.{_variant(params, media)}"
-        try:
-            return self.blobs.get(key)
-        except BlobNotFound:
-            pass
-        images = [r for r in ordered(instances) if has_pixels(r)]
-        if not images:
-            raise NotAcceptable(f"series {se.series_uid} holds no image to make a thumbnail of")
-        data = self._make(images[len(images) // 2], None, params, media)
-        self._drop_stale(prefix, se.revision, instances)
-        self.blobs.put(key, data, sha256=hashlib.sha256(data).hexdigest(), overwrite=True)
-        return data
+        key = f"{prefix}series.{_variant(params, media)}"
 
-    def _cached(
-        self,
-        key: str,
-        rec: InstanceRecord,
-        frame: int | None,
-        params: RenderParams,
-        media: str,
-    ) -> bytes:
+        def build() -> bytes:
+            images = [r for r in ordered(instances) if has_pixels(r)]
+            if not images:
+                reason = f"series {se.series_uid} holds no image to make a thumbnail of"
+                raise NotAcceptable(reason)
+            return self._make(images[len(images) // 2], None, params, media)
+
+        return self._cached(key, f"revision {se.revision}", build)
+
+    def _cached(self, key: str, source: str, build: Callable[[], bytes]) -> bytes:
+        """The thumbnail under ``key`` if it was made from ``source``, else made anew."""
+        tag = f"cloudpacs-thumbnail {source}".encode()
         try:
-            return self.blobs.get(key)
+            head, _, body = self.blobs.get(key).partition(b"\n")
+            if head == tag:
+                return body
         except BlobNotFound:
             pass
-        data = self._make(rec, frame, params, media)
-        self.blobs.put(key, data, sha256=hashlib.sha256(data).hexdigest(), overwrite=True)
+        data = build()
+        payload = tag + b"\n" + data
+        self.blobs.put(key, payload, sha256=hashlib.sha256(payload).hexdigest(), overwrite=True)
         return data
 
     def _make(
@@ -124,19 +124,6 @@ class ThumbnailService:
             frame = (count + 1) // 2
         _, images = self.render.frames(rec, [frame], replace(params, viewport=viewport))
         return image_output.encode(images, media, params.quality or DEFAULT_QUALITY)
-
-    def _drop_stale(
-        self, prefix: str, revision: int, instances: tuple[InstanceRecord, ...]
-    ) -> None:
-        """Thumbnails of earlier series revisions and of replaced or removed instances."""
-        current = {f"{r.sop_uid}.{r.sha256[:16]}." for r in instances}
-        for key in list(self.blobs.list_keys(prefix)):
-            name = key[len(prefix) :]
-            if name.startswith("series.r"):
-                if not name.startswith(f"series.r{revision}."):
-                    self.blobs.delete(key)
-            elif not any(name.startswith(c) for c in current):
-                self.blobs.delete(key)
 
 
 def _series_order(se: SeriesRecord) -> tuple[float, str]:
