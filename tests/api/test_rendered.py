@@ -66,6 +66,21 @@ def test_rendered_instance_defaults_to_jpeg_and_offers_png(archive: tuple[str, d
     assert image.format == "PNG" and image.size == (64, 64)
 
 
+def test_quality_and_annotation_change_the_image(
+    http: httpx.Client, archive: tuple[str, dict]
+) -> None:
+    path = _path(archive[1]["ct"], "/rendered")
+    low, high = (http.get(path, params={"quality": q}).content for q in ("5", "100"))
+    assert len(low) < len(high)
+    plain = np.asarray(
+        Image.open(io.BytesIO(http.get(path, params={"accept": "image/png"}).content))
+    )
+    marked = http.get(path, params={"accept": "image/png", "annotation": "patient,technique"})
+    annotated = np.asarray(Image.open(io.BytesIO(marked.content)).convert("L"))
+    assert (annotated[:30] != plain[:30]).any()  # text burned in at the top
+    assert (annotated[-30:] == plain[-30:]).all()  # and nowhere else
+
+
 def test_compressed_source_renders_the_same_pixels_as_the_original(
     http: httpx.Client, archive: tuple[str, dict]
 ) -> None:

@@ -108,6 +108,14 @@ def test_rgb_and_palette_colour() -> None:
     assert shown.shape[2] == 3 and shown[100, 100, 0] == expected
 
 
+def test_ybr_jpeg_renders_as_rgb() -> None:
+    ybr = pydicom.dcmread(get_testdata_file("SC_rgb_jpeg_dcmtk.dcm"))  # YBR_FULL, JPEG
+    rgb = pydicom.dcmread(get_testdata_file("SC_rgb.dcm"))  # the same picture, RGB
+    assert ybr.PhotometricInterpretation == "YBR_FULL"
+    shown = render.display_values(ybr, ybr.pixel_array).astype(float)
+    assert np.abs(shown - rgb.pixel_array).mean() < 2
+
+
 def test_a_compressed_source_renders_as_its_uncompressed_original() -> None:
     plain = pydicom.dcmread(get_testdata_file("MR_small.dcm"))
     j2k = pydicom.dcmread(get_testdata_file("MR_small_jp2klossless.dcm"))
