@@ -18,7 +18,6 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
-from pydicom.uid import ExplicitVRLittleEndian
 
 from cloudpacs.dicom import transcode
 from cloudpacs.errors import NotAcceptable
@@ -28,13 +27,13 @@ from cloudpacs.services.large_responses import LargeResponses
 from cloudpacs.services.retrieve import Frame, RetrieveService, parse_frame_list
 from cloudpacs.web.accept import Acceptable, choose
 from cloudpacs.web.deps import base_url, services
+from cloudpacs.web.frame_plan import FramePlan, frame_plan
 from cloudpacs.web.responses import dicom_json, multipart_response, streamed_multipart
 from cloudpacs.web.routes import rendered
 
 router = APIRouter(tags=["WADO-RS"])
 DICOM = "application/dicom"
 OCTET = "application/octet-stream"
-EVRLE = str(ExplicitVRLittleEndian)
 WHOLE_READ_BYTES = 16 << 20
 """Instances up to this size are read in one go; larger ones stream in chunks."""
 CHUNK_BYTES = 4 << 20
@@ -218,57 +217,6 @@ async def instance_metadata(request: Request, study: str, series: str, sop: str)
 
 
 # -- frames ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class FramePlan:
-    part_type: str | None
-    """The media type to label parts with; None: the stored syntax's own media type."""
-    decode: bool
-    encode: str | None = None
-    """The transfer syntax to encode each frame in; None: as stored or decoded."""
-
-
-DEFAULT_FRAME_SYNTAX = {
-    "image/jpeg": "1.2.840.10008.1.2.4.50",
-    "image/jls": "1.2.840.10008.1.2.4.80",
-    "image/jp2": "1.2.840.10008.1.2.4.90",
-    "image/dicom-rle": "1.2.840.10008.1.2.5",
-}
-"""The transfer syntax of a frame media type named without one (PS3.18 Table 8.7.3-3)."""
-
-
-def _frame_plan(accept: str | None, rec: InstanceRecord) -> FramePlan:
-    stored = rec.transfer_syntax_uid
-    native = stored in transcode.UNCOMPRESSED
-    own_type = transcode.frame_media_type(stored)
-    offered = [t for t in _offered(rec) if t in transcode.FRAME_MEDIA_TYPES]
-
-    def offer(a: Acceptable) -> FramePlan | None:
-        if a.media_type == "*/*" or (a.multipart and a.part_type == "*/*"):
-            return FramePlan(None, False)
-        if not a.multipart:
-            return None
-        ts = a.transfer_syntax
-        if ts == "*" and a.part_matches(OCTET):
-            return FramePlan(OCTET, False)
-        if ts == "*" or ts == stored:
-            return FramePlan(None, False) if a.part_matches(own_type) else None
-        decodable = native or transcode.can_decode(stored)
-        if a.part_type == OCTET and ts in (None, EVRLE) and decodable:
-            return FramePlan(OCTET, not native)
-        ts = ts or DEFAULT_FRAME_SYNTAX.get(a.part_type)
-        if ts is None or ts not in offered or not a.part_matches(transcode.frame_media_type(ts)):
-            return None
-        if ts == stored:
-            return FramePlan(None, False)
-        return FramePlan(transcode.frame_media_type(ts), False, ts)
-
-    try:
-        return choose(accept, offer, "these frames")
-    except NotAcceptable as exc:
-        names = ", ".join([EVRLE, *offered])
-        raise NotAcceptable(f"{exc.reason}; available transfer syntaxes: {names}") from None
-
-
 def _frame_parts(frames: list[Frame], plan: FramePlan) -> Iterator[tuple[str, Iterator[bytes]]]:
     for frame in frames:
         media = plan.part_type or transcode.frame_media_type(frame.transfer_syntax)
@@ -282,7 +230,7 @@ async def retrieve_frames(
     retrieve = services(request).retrieve
     numbers = parse_frame_list(frame_list)
     rec = (await run_in_threadpool(retrieve.instances, study, series, sop))[0]
-    plan = _frame_plan(request.headers.get("accept"), rec)
+    plan = frame_plan(request.headers.get("accept"), rec)
     frames = await run_in_threadpool(
         retrieve.frames, rec, numbers, decode=plan.decode, encode=plan.encode
     )
