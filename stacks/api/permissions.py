@@ -22,6 +22,8 @@ from stacks.names import NAG_PARTITION, StageNames, nag_resource
 
 STUDIES = "studies/*"
 SERIES_METADATA = "studies/*/series/*/metadata.json"
+THUMBNAILS = "studies/*/series/*/thumbnails/*"
+"""Cached thumbnails kept next to each series' objects (services.thumbnails)."""
 RESPONSES = "responses/*"
 """Assembled WADO responses (decision 0001), expired by the data bucket's lifecycle."""
 RESEARCH = "research/"

@@ -52,6 +52,10 @@ RETRIEVES = (
     INSTANCE, INSTANCE + "/metadata",
     INSTANCE + "/frames/{frames}",
     INSTANCE + "/bulkdata/{path+}",
+    STUDY + "/rendered", SERIES + "/rendered",
+    INSTANCE + "/rendered", INSTANCE + "/frames/{frames}/rendered",
+    STUDY + "/thumbnail", SERIES + "/thumbnail",
+    INSTANCE + "/thumbnail", INSTANCE + "/frames/{frames}/thumbnail",
 )  # fmt: skip
 REST_API = tuple(
     "/api/v1" + path

@@ -220,6 +220,7 @@ class ApiStack(Stack):
         wado, stow, ingest = grants["wado"], grants["stow"], grants["ingest"]
         wado.objects(objects, ["s3:GetObject"], allow.STUDIES, READ_REASON)
         wado.objects(objects, ["s3:PutObject"], allow.SERIES_METADATA, METADATA_REASON)
+        wado.objects(objects, ["s3:PutObject"], allow.THUMBNAILS, THUMBNAILS_REASON)
         wado.objects(
             objects,
             ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
@@ -259,6 +260,9 @@ class ApiStack(Stack):
             objects, ["s3:PutObject"], allow.RESEARCH + allow.SERIES_METADATA, METADATA_REASON
         )
         research.objects(
+            objects, ["s3:PutObject"], allow.RESEARCH + allow.THUMBNAILS, THUMBNAILS_REASON
+        )
+        research.objects(
             objects,
             ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
             allow.RESEARCH + allow.RESPONSES,
@@ -289,6 +293,7 @@ READ_REASON = (
     "DICOM objects under studies/; keys are made of validated UIDs, so the prefix is the unit."
 )
 METADATA_REASON = "The series metadata cache kept next to each series' objects (DESIGN.md §4)."
+THUMBNAILS_REASON = "Thumbnails cached next to each series' objects, written over when stale."
 RESPONSES_REASON = (
     "WADO responses too large for Lambda, assembled under responses/ for a presigned redirect "
     "(docs/decisions/0001-large-wado-responses.md); removed with their study, expire in a day."

@@ -232,3 +232,33 @@ def test_large_dicom_json_is_gzip_compressed_for_clients_that_accept_it(
             text = result["body"].encode()
         assert len(json.loads(text)) == 60
     assert len(text) > 64 * 1024
+
+
+def test_wado_serves_rendered_thumbnails_and_transcoding(
+    world: Any, handlers: dict[str, Any]
+) -> None:
+    from tests.support.aws_world import ENVIRONMENT as env
+
+    study, series, _ = _stored_study(handlers)
+    api = LambdaApi(handlers)
+    thumbnail = api.invoke(
+        "GET",
+        f"/dev/dicom-web/studies/{study}/series/{series}/thumbnail",
+        query=[("viewport", "8,8")],
+    )
+    assert thumbnail.status == 200 and thumbnail.body[:2] == b"\xff\xd8"
+    assert [function for function, _, _ in api.invocations] == ["wado"]
+    cached = world.s3.list_objects_v2(
+        Bucket=env["CLOUDPACS_BUCKET_NAME"], Prefix=f"studies/{study}/series/{series}/thumbnails/"
+    )
+    assert cached["KeyCount"] == 1  # cached in S3 beside the series
+    listing = api.invoke("GET", f"/dev/dicom-web/studies/{study}/series/{series}/instances")
+    sop = json.loads(listing.body)[0]["00080018"]["Value"][0]
+    instance = f"/dev/dicom-web/studies/{study}/series/{series}/instances/{sop}"
+    png = api.invoke("GET", instance + "/rendered", headers=[("Accept", "image/png")])
+    assert png.status == 200 and png.body[:4] == b"\x89PNG"
+    accept = 'multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.5'
+    rle = api.invoke("GET", instance, headers=[("Accept", accept)])
+    assert rle.status == 200
+    [(media, _)] = read_parts(dict(rle.headers)["content-type"], rle.body)
+    assert "1.2.840.10008.1.2.5" in media

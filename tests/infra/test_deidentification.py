@@ -127,7 +127,8 @@ def test_the_research_function_holds_nothing_of_the_archive(api: dict[str, Any])
     objects = granted(api, "research", "s3:")
     assert objects and all("-dicom-" in r and "/research/" in r for _, r, _ in objects)
     writes = {r for a, r, _ in objects if a == "s3:PutObject"}
-    assert all("metadata.json" in r or "/research/responses/*" in r for r in writes)
+    caches = ("metadata.json", "/thumbnails/*", "/research/responses/*")
+    assert all(any(c in r for c in caches) for r in writes)
     assert not granted(api, "research", "sqs:") and not granted(api, "research", "events:")
 
 
@@ -198,7 +199,7 @@ def test_routes_of_the_operation_and_of_the_research_root(api: dict[str, Any]) -
     assert methods[("POST", "/dicom-web/studies/{study}/deidentify")] == "deidentify"
     assert methods[("GET", "/dicom-web/jobs/{job}")] == "deidentify"
     research = {k: v for k, v in methods.items() if k[1].startswith("/research/")}
-    assert len(research) == 14
+    assert len(research) == 22  # searches, retrieves, rendered and thumbnails
     assert set(research.values()) == {"research"}
     assert {method for method, _ in research} == {"GET"}
 

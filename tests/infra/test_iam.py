@@ -83,15 +83,17 @@ def test_qido_only_reads_the_index(grants: dict[str, list[tuple[str, str]]]) -> 
 
 
 def test_wado_writes_only_its_caches(grants: dict[str, list[tuple[str, str]]]) -> None:
-    """The series metadata cache, and the assembled responses of decision 0001."""
+    """The series metadata cache, cached thumbnails, and the assembled responses of
+    decision 0001."""
     assert actions(grants, "wado", "s3:") == {
         "s3:GetObject",
         "s3:PutObject",
         "s3:AbortMultipartUpload",
     }
     puts = [resource for action, resource in grants["wado"] if action == "s3:PutObject"]
-    assert len(puts) == 2
-    assert all("/studies/*/series/*/metadata.json" in r or "/responses/*" in r for r in puts)
+    assert len(puts) == 3
+    caches = ("/studies/*/series/*/metadata.json", "/studies/*/series/*/thumbnails/*")
+    assert all(any(c in r for c in (*caches, "/responses/*")) for r in puts)
     assert not actions(grants, "wado", "dynamodb:") - {
         "dynamodb:GetItem",
         "dynamodb:BatchGetItem",

@@ -22,6 +22,8 @@ def test_requirements_leave_out_what_lambda_provides() -> None:
     assert {"pydicom", "fastapi", "mangum", "pydantic", "pyjwt"} <= names
     assert names.isdisjoint({"boto3", "botocore", "pynetdicom", "uvicorn"})
     assert any(r.startswith("aws-lambda-powertools[tracer]") for r in requirements)
+    # the wado function transcodes and renders: the pixel codecs travel in the layer
+    assert {"numpy", "pillow", "pylibjpeg-openjpeg", "pyjpegls"} <= names
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pydicom.charset import python_encoding
-from pydicom.uid import UID, ExplicitVRLittleEndian
+from pydicom.uid import UID
 from starlette.routing import Route
 
 from cloudpacs.conformance.markdown import size
@@ -105,7 +105,8 @@ def roles() -> list[tuple[str, list[str]]]:
 
 def retrieve_syntaxes() -> list[tuple[str, str]]:
     """Transfer syntaxes WADO-RS can answer in besides the stored one (PS3.18 §8.7.3.5)."""
-    return [(str(uid), UID(uid).name) for uid in (ExplicitVRLittleEndian,)]
+    targets = (*transcode.NATIVE_TARGETS, *transcode.COMPRESSED_TARGETS)
+    return [(str(uid), UID(uid).name) for uid in targets]
 
 
 def frame_media_types() -> list[tuple[str, str, str]]:

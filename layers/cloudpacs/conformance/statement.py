@@ -105,8 +105,9 @@ def _wado() -> str:
             "#### 4.2.1.3 WADO-RS",
             "Instances, series and studies are answered as `multipart/related; "
             'type="application/dicom"` in their stored transfer syntax (no `transfer-syntax` '
-            "parameter, or `*`), or in one of these when the pixel data can be converted "
-            "(else 406 naming what can be produced):",
+            "parameter, or `*`), or transcoded to one of these when the pixel data can be "
+            "decoded and the target suits it (else 406 naming what can be produced; lossy "
+            "results are marked Lossy Image Compression):",
             table(("Transfer syntax", "Name"), syntaxes),
             "Metadata is `application/dicom+json` with bulk data by `BulkDataURI`. Frames are "
             "one ranged read each, answered as `application/octet-stream` (native) or in the "

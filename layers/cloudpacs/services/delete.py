@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from cloudpacs.errors import NotFound
-from cloudpacs.keys import instance_key, series_metadata_key
+from cloudpacs.keys import instance_key, series_metadata_key, thumbnails_prefix
 from cloudpacs.model import InstanceRecord
 from cloudpacs.ports import BlobStore, Index
 from cloudpacs.services.large_responses import responses_prefix
@@ -39,6 +39,9 @@ class DeleteService:
         for study_uid, series_uid in {(r.study_uid, r.series_uid) for r in removed}:
             if self.index.series_partition(study_uid, series_uid) is None:
                 self.blobs.delete(series_metadata_key(study_uid, series_uid))
+            # Cached thumbnails (services.thumbnails) may show what was deleted.
+            for key in list(self.blobs.list_keys(thumbnails_prefix(study_uid, series_uid))):
+                self.blobs.delete(key)
         # Assembled WADO responses of the study (services.large_responses) held what was
         # deleted: they go too, rather than waiting for their expiry.
         for key in list(self.blobs.list_keys(responses_prefix(study))):

@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian
 
 from cloudpacs.dicom import json_model, transcode
@@ -37,6 +38,11 @@ class Frame:
 
 def instance_path(rec: InstanceRecord) -> str:
     return f"studies/{rec.study_uid}/series/{rec.series_uid}/instances/{rec.sop_uid}"
+
+
+def has_pixels(rec: InstanceRecord) -> bool:
+    """Whether the instance holds Pixel Data (bytes follow the header, or frames were found)."""
+    return rec.frames is not None or rec.header_length < rec.size
 
 
 def parse_frame_list(text: str) -> list[int]:
@@ -70,11 +76,11 @@ class RetrieveService:
             found = self.index.series_partition(study, series)
             if found is None:
                 raise NotFound(f"series {series} not found in study {study}")
-            return _ordered(found[1])
+            return ordered(found[1])
         partition = self.index.study_partition(study)
         if partition is None:
             raise NotFound(f"study {study} not found")
-        return _ordered(partition.instances)
+        return ordered(partition.instances)
 
     # -- bytes ------------------------------------------------------------------------
     def chunks(self, rec: InstanceRecord, chunk_size: int = 1 << 20) -> Iterator[bytes]:
@@ -85,24 +91,55 @@ class RetrieveService:
         return self.blobs.get(instance_key(rec.study_uid, rec.series_uid, rec.sop_uid))
 
     def converted(self, rec: InstanceRecord, transfer_syntax: str) -> bytes:
-        """The instance in ``transfer_syntax`` (Explicit VR Little Endian is supported)."""
+        """The instance in ``transfer_syntax`` (``transcode.producible`` lists which)."""
         if transfer_syntax == rec.transfer_syntax_uid:
             return self.read(rec)
-        if transfer_syntax != ExplicitVRLittleEndian:
-            raise NotAcceptable(f"transfer syntax {transfer_syntax} is not offered")
-        return transcode.to_explicit_little(self.read(rec), rec.transfer_syntax_uid)
+        return transcode.transcode(self.read(rec), rec.transfer_syntax_uid, transfer_syntax)
+
+    def header(self, rec: InstanceRecord) -> Dataset:
+        """The instance's dataset up to Pixel Data: one ranged read."""
+        key = instance_key(rec.study_uid, rec.series_uid, rec.sop_uid)
+        return transcode.header_dataset(self.blobs.get_range(key, 0, rec.header_length))
+
+    def check_convertible(self, records: list[InstanceRecord], transfer_syntax: str) -> None:
+        """406 unless every instance can be sent in ``transfer_syntax``: checked before a
+        response starts, so a streamed body never stops half-way."""
+        for rec in records:
+            if transfer_syntax == rec.transfer_syntax_uid:
+                continue
+            offered = transcode.producible(rec.transfer_syntax_uid)
+            if transfer_syntax not in offered:
+                raise transcode.not_acceptable(transfer_syntax, offered, f"instance {rec.sop_uid}")
+            if transfer_syntax in transcode.NATIVE_TARGETS:
+                continue
+            ds = self.header(rec)
+            pixels = has_pixels(rec)
+            reason = transcode.unsuitable(ds, transfer_syntax, has_pixels=pixels)
+            if reason is not None:
+                usable = [
+                    t for t in offered if transcode.unsuitable(ds, t, has_pixels=pixels) is None
+                ]
+                raise NotAcceptable(
+                    f"instance {rec.sop_uid}: {reason}; "
+                    f"available transfer syntaxes: {', '.join(usable)}"
+                )
 
     # -- frames -----------------------------------------------------------------------
     def frames(
-        self, rec: InstanceRecord, numbers: list[int], *, decode: bool = False
+        self,
+        rec: InstanceRecord,
+        numbers: list[int],
+        *,
+        decode: bool = False,
+        encode: str | None = None,
     ) -> list[Frame]:
-        """Frames by number; ``decode`` returns native pixel bytes for compressed data."""
-        count = rec.frames.count if rec.frames else 0
-        if rec.header_length >= rec.size and rec.frames is None:
-            raise NotFound(f"instance {rec.sop_uid} has no pixel data")
-        for n in numbers:
-            if rec.frames is not None and n > count:
-                raise NotFound(f"instance {rec.sop_uid} has {count} frame(s); no frame {n}")
+        """Frames by number; ``decode`` returns native pixel bytes for compressed data,
+        ``encode`` each frame in that transfer syntax."""
+        self.check_frames(rec, numbers)
+        if encode is not None and encode != rec.transfer_syntax_uid:
+            data = self.read(rec)
+            encoded = transcode.encode_frames(data, rec.transfer_syntax_uid, numbers, encode)
+            return [Frame(n, f, encode) for n, f in zip(numbers, encoded, strict=True)]
         compressed = rec.transfer_syntax_uid not in transcode.UNCOMPRESSED
         if rec.frames is None or (decode and compressed):
             data = self.read(rec)
@@ -118,6 +155,15 @@ class RetrieveService:
             raw = self.blobs.get_range(key, start, end - start)
             out.append(Frame(n, join_fragments(raw, ranges), rec.transfer_syntax_uid))
         return out
+
+    def check_frames(self, rec: InstanceRecord, numbers: list[int]) -> None:
+        """404 for an instance without pixel data or frame numbers past its last frame."""
+        if not has_pixels(rec):
+            raise NotFound(f"instance {rec.sop_uid} has no pixel data")
+        count = rec.frames.count if rec.frames else None
+        for n in numbers:
+            if count is not None and n > count:
+                raise NotFound(f"instance {rec.sop_uid} has {count} frame(s); no frame {n}")
 
     # -- metadata ---------------------------------------------------------------------
     def instance_metadata(self, rec: InstanceRecord) -> JsonDataset:
@@ -173,14 +219,14 @@ class RetrieveService:
                     cached[f"{sop}:{shas[sop]}"] = item
         except (BlobNotFound, ValueError):
             pass
-        ordered = _ordered(instances)
+        members = ordered(instances)
         items = [
             cached.get(f"{rec.sop_uid}:{rec.sha256}") or self.instance_metadata(rec)
-            for rec in ordered
+            for rec in members
         ]
         body = json_model.dumps(items)
         manifest_bytes = json_model.dumps(
-            {"revision": series.revision, "shas": {r.sop_uid: r.sha256 for r in ordered}}
+            {"revision": series.revision, "shas": {r.sop_uid: r.sha256 for r in members}}
         )
         payload = manifest_bytes + b"\n" + body
         self.blobs.put(key, payload, sha256=hashlib.sha256(payload).hexdigest(), overwrite=True)
@@ -207,7 +253,7 @@ class RetrieveService:
         raise NotFound(f"{tag_path!r} is not a bulk data element")
 
 
-def _ordered(instances: tuple[InstanceRecord, ...] | list[InstanceRecord]) -> list[InstanceRecord]:
+def ordered(instances: tuple[InstanceRecord, ...] | list[InstanceRecord]) -> list[InstanceRecord]:
     def key(rec: InstanceRecord) -> tuple[str, float, str]:
         values = rec.attrs.get("00200013", {}).get("Value")
         try:

@@ -38,7 +38,18 @@ from starlette.routing import BaseRoute, Route
 from cloudpacs.errors import Forbidden, Unauthorized
 from cloudpacs.security.permissions import Action, authorize
 from cloudpacs.web.deps import ResearchRoute
-from cloudpacs.web.routes import audit, deidentify, delete, ops, qido, rest_api, stow, uploads, wado
+from cloudpacs.web.routes import (
+    audit,
+    deidentify,
+    delete,
+    ops,
+    qido,
+    rendered,
+    rest_api,
+    stow,
+    uploads,
+    wado,
+)
 from cloudpacs.web.transaction import CURRENT
 
 log = logging.getLogger(__name__)
@@ -72,6 +83,14 @@ ROUTE_ACTIONS: Mapping[Endpoint, Access] = MappingProxyType(
         wado.instance_metadata: Action.RETRIEVE,  # .../instances/{sop}/metadata
         wado.retrieve_frames: Action.RETRIEVE,  # .../instances/{sop}/frames/{frame_list}
         wado.retrieve_bulkdata: Action.RETRIEVE,  # .../instances/{sop}/bulkdata/{tag_path}
+        rendered.rendered_study: Action.RETRIEVE,  # /studies/{study}/rendered
+        rendered.rendered_series: Action.RETRIEVE,  # .../series/{series}/rendered
+        rendered.rendered_instance: Action.RETRIEVE,  # .../instances/{sop}/rendered
+        rendered.rendered_frames: Action.RETRIEVE,  # .../frames/{frame_list}/rendered
+        rendered.thumbnail_study: Action.RETRIEVE,  # /studies/{study}/thumbnail
+        rendered.thumbnail_series: Action.RETRIEVE,  # .../series/{series}/thumbnail
+        rendered.thumbnail_instance: Action.RETRIEVE,  # .../instances/{sop}/thumbnail
+        rendered.thumbnail_frame: Action.RETRIEVE,  # .../frames/{frame_list}/thumbnail
         # STOW-RS                                     POST {base}/...
         stow.store_instances: Action.STORE,  # /studies
         stow.store_study_instances: Action.STORE,  # /studies/{study}

@@ -1,9 +1,11 @@
 """WADO-RS routes (PS3.18 §10.4): instances, metadata, frames and bulk data.
 
 Instances are streamed as stored (``transfer-syntax=*`` or no transfer-syntax parameter)
-or re-encoded in Explicit VR Little Endian when a client asks for it explicitly and the
-pixel data can be decoded; anything else is 406. Where responses have a size limit (Lambda),
-instances over it are answered with a 303 redirect to a presigned URL
+or re-encoded in the transfer syntax a client names, when ``cloudpacs.dicom.transcode`` can
+produce it from every instance asked for; anything else is 406, naming what can be produced.
+Frames are sent as stored, decoded (``application/octet-stream``) or encoded in the syntax
+named (or implied by the part's image media type, PS3.18 Table 8.7.3-3). Where responses
+have a size limit (Lambda), instances over it are answered with a 303 redirect to a presigned URL
 (``services.large_responses``, docs/decisions/0001-large-wado-responses.md).
 """
 
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
-from pydicom.uid import ExplicitVRLittleEndian
+from fastapi.routing import APIRoute
 
 from cloudpacs.dicom import transcode
 from cloudpacs.errors import NotAcceptable
@@ -25,12 +27,13 @@ from cloudpacs.services.large_responses import LargeResponses
 from cloudpacs.services.retrieve import Frame, RetrieveService, parse_frame_list
 from cloudpacs.web.accept import Acceptable, choose
 from cloudpacs.web.deps import base_url, services
+from cloudpacs.web.frame_plan import FramePlan, frame_plan
 from cloudpacs.web.responses import dicom_json, multipart_response, streamed_multipart
+from cloudpacs.web.routes import rendered
 
 router = APIRouter(tags=["WADO-RS"])
 DICOM = "application/dicom"
 OCTET = "application/octet-stream"
-EVRLE = str(ExplicitVRLittleEndian)
 WHOLE_READ_BYTES = 16 << 20
 """Instances up to this size are read in one go; larger ones stream in chunks."""
 CHUNK_BYTES = 4 << 20
@@ -51,7 +54,7 @@ def _target_syntax(records: list[InstanceRecord], wanted: str | None) -> str | b
         return None
     if all(r.transfer_syntax_uid == wanted for r in records):
         return None
-    if wanted == EVRLE and all(transcode.can_decode(r.transfer_syntax_uid) for r in records):
+    if all(wanted in transcode.producible(r.transfer_syntax_uid) for r in records):
         return wanted
     return False
 
@@ -69,7 +72,16 @@ def _plan(accept: str | None, records: list[InstanceRecord], single_allowed: boo
             return None
         return InstancePlan(multipart, target if isinstance(target, str) else None)
 
-    return choose(accept, offer, "this resource")
+    try:
+        return choose(accept, offer, "this resource")
+    except NotAcceptable as exc:
+        offered = sorted(set.intersection(*(set(_offered(r)) for r in records)))
+        names = ", ".join(offered)
+        raise NotAcceptable(f"{exc.reason}; available transfer syntaxes: {names}") from None
+
+
+def _offered(rec: InstanceRecord) -> list[str]:
+    return transcode.producible(rec.transfer_syntax_uid)
 
 
 async def _instance_stream(
@@ -120,6 +132,8 @@ async def _retrieve(
     retrieve = svc.retrieve
     records = await run_in_threadpool(retrieve.instances, study, series, sop)
     plan = _plan(request.headers.get("accept"), records, single_allowed=sop is not None)
+    if plan.transfer_syntax is not None:
+        await run_in_threadpool(retrieve.check_convertible, records, plan.transfer_syntax)
     large = svc.large_responses
     if large is not None and large.too_large(records):
         return await _redirect(large, records, plan)
@@ -203,36 +217,6 @@ async def instance_metadata(request: Request, study: str, series: str, sop: str)
 
 
 # -- frames ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class FramePlan:
-    part_type: str | None
-    """The media type to label parts with; None: the stored syntax's own media type."""
-    decode: bool
-
-
-def _frame_plan(accept: str | None, rec: InstanceRecord) -> FramePlan:
-    stored = rec.transfer_syntax_uid
-    native = stored in transcode.UNCOMPRESSED
-    own_type = transcode.frame_media_type(stored)
-
-    def offer(a: Acceptable) -> FramePlan | None:
-        if a.media_type == "*/*" or (a.multipart and a.part_type == "*/*"):
-            return FramePlan(None, False)
-        if not a.multipart:
-            return None
-        ts = a.transfer_syntax
-        if ts == "*" and a.part_matches(OCTET):
-            return FramePlan(OCTET, False)
-        if ts == "*" or ts == stored:
-            return FramePlan(None, False) if a.part_matches(own_type) else None
-        decodable = native or transcode.can_decode(stored)
-        if a.part_type == OCTET and ts in (None, EVRLE) and decodable:
-            return FramePlan(OCTET, not native)
-        return None
-
-    return choose(accept, offer, "these frames")
-
-
 def _frame_parts(frames: list[Frame], plan: FramePlan) -> Iterator[tuple[str, Iterator[bytes]]]:
     for frame in frames:
         media = plan.part_type or transcode.frame_media_type(frame.transfer_syntax)
@@ -246,8 +230,10 @@ async def retrieve_frames(
     retrieve = services(request).retrieve
     numbers = parse_frame_list(frame_list)
     rec = (await run_in_threadpool(retrieve.instances, study, series, sop))[0]
-    plan = _frame_plan(request.headers.get("accept"), rec)
-    frames = await run_in_threadpool(retrieve.frames, rec, numbers, decode=plan.decode)
+    plan = frame_plan(request.headers.get("accept"), rec)
+    frames = await run_in_threadpool(
+        retrieve.frames, rec, numbers, decode=plan.decode, encode=plan.encode
+    )
     part_type = plan.part_type or transcode.frame_media_type(frames[0].transfer_syntax)
     return multipart_response(part_type, _frame_parts(frames, plan), transfer_syntax=None)
 
@@ -265,3 +251,15 @@ async def retrieve_bulkdata(
     rec = (await run_in_threadpool(retrieve.instances, study, series, sop))[0]
     value = await run_in_threadpool(retrieve.bulkdata, rec, tag_path)
     return multipart_response(OCTET, [(OCTET, iter([value]))], transfer_syntax=None)
+
+
+# -- rendered and thumbnail resources (PS3.18 §9.5): part of WADO-RS ----------------------
+for _route in rendered.router.routes:
+    assert isinstance(_route, APIRoute)
+    router.add_api_route(
+        _route.path,
+        _route.endpoint,
+        methods=sorted(_route.methods or ()),
+        name=_route.name,
+        tags=list(_route.tags),
+    )
