@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cloudpacs import unclean_stop
+from cloudpacs.client import command as client_commands
 from cloudpacs.conformance import command as conformance
 from cloudpacs.release_checks import commands as release_checks
 from cloudpacs.settings import Settings, SettingsError, is_loopback, load_settings
@@ -226,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     release_checks.register(sub)
     openapi_document.register(sub)
     conformance.add_parser(sub)
+    client_commands.register(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper() if hasattr(args, "log_level") else "INFO",

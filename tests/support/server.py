@@ -6,7 +6,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -44,8 +44,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(data_dir: Path, **settings: Any) -> Iterator[tuple[str, Services]]:
-    """Yield (DICOMweb root URL, services) of a server running in a background thread."""
+def live_server(
+    data_dir: Path, *, wrap: Callable[[Any], Any] | None = None, **settings: Any
+) -> Iterator[tuple[str, Services]]:
+    """Yield (DICOMweb root URL, services) of a server running in a background thread;
+    ``wrap`` puts an ASGI app of the test's in front of it (faults, a token endpoint)."""
     port = free_port()
     # dicomweb-client sends "Host: 127.0.0.1" without the port, so the root URL used in
     # RetrieveURL and BulkDataURI is configured, as it would be behind a proxy.
@@ -55,7 +58,13 @@ def live_server(data_dir: Path, **settings: Any) -> Iterator[tuple[str, Services
     services = build_services(cfg)
     app = RequestCounter(create_app(services))
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        uvicorn.Config(
+            wrap(app) if wrap else app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

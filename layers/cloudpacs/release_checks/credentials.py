@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 import httpx
 
+from cloudpacs.client.auth import ClientCredentials, TokenError
 from cloudpacs.release_checks.failure import CheckFailed
 
 CREDENTIALS_ENV = "CLOUDPACS_CHECK_CREDENTIALS"
@@ -26,24 +27,14 @@ def client_credentials_token(document: str, *, timeout: float = 30) -> str:
     missing = [name for name in _FIELDS if not isinstance(creds, Mapping) or not creds.get(name)]
     if missing:
         raise CheckFailed(f"{CREDENTIALS_ENV} lacks {', '.join(missing)}")
-    form = {"grant_type": "client_credentials"}
-    if creds.get("scope"):
-        form["scope"] = str(creds["scope"])
+    scope = str(creds["scope"]) if creds.get("scope") else None
+    grant = ClientCredentials(
+        str(creds["token_url"]), str(creds["client_id"]), str(creds["client_secret"]), scope
+    )
     try:
-        response = httpx.post(
-            str(creds["token_url"]),
-            data=form,
-            auth=(str(creds["client_id"]), str(creds["client_secret"])),
-            timeout=timeout,
-        )
-    except httpx.HTTPError as exc:
-        raise CheckFailed(f"token endpoint unreachable: {exc}") from None
-    if response.status_code != 200:
-        raise CheckFailed(f"token endpoint answered {response.status_code}: {response.text[:200]}")
-    token = response.json().get("access_token")
-    if not isinstance(token, str) or not token:
-        raise CheckFailed("token endpoint answered without an access_token")
-    return token
+        return grant.fetch(timeout)[0]
+    except TokenError as exc:
+        raise CheckFailed(str(exc)) from None
 
 
 def resolve_token(environ: Mapping[str, str], token: str | None = None) -> str | None:
