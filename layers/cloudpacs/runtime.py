@@ -19,6 +19,7 @@ from cloudpacs.services.ingest import IngestService, StoreStatus
 from cloudpacs.services.query import QueryService
 from cloudpacs.services.retrieve import RetrieveService
 from cloudpacs.settings import Settings
+from cloudpacs.validation.iod_check import iod_check
 from cloudpacs.wiring.large_objects import attach_large_objects
 from cloudpacs.wiring.research import attach_deidentification
 from cloudpacs.wiring.services import Services
@@ -90,6 +91,7 @@ def build_services(
             index,
             blobs,
             duplicate_policy=settings.duplicate_policy,
+            validate=iod_check(settings.validation),
             on_stored=[publish_stored(events)],
         ),
         query=QueryService(index, max_results=settings.qido_max_results),

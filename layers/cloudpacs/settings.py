@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from cloudpacs.deid.pixel_rules import PixelRules
 
 DuplicatePolicy = Literal["reject", "replace", "ignore"]
+ValidationMode = Literal["off", "warn", "reject"]
 AuthMode = Literal["none", "oidc", "apigateway"]
 """``none``: no verification, loopback only; ``oidc``: bearer JWTs verified against a JWKS;
 ``apigateway``: claims of API Gateway's Cognito authorizer (the Lambda functions)."""
@@ -69,6 +70,9 @@ class Settings(BaseSettings):
     ingest_workers: int = Field(4, ge=1, le=64)
     """Objects of one STOW request stored concurrently."""
     fsync: bool = True
+    validation: ValidationMode = "off"
+    """IOD check on ingest (``cloudpacs.validation``): ``off``, ``warn`` (store, warning
+    0xB007) or ``reject`` (failure 0xA900)."""
     """Flush stored objects and the index to disk before acknowledging (embedded backend)."""
 
     # AWS backend

@@ -93,8 +93,21 @@ class Bridge:
         return TestClient(create_app(self.services), client=("127.0.0.1", 50000))
 
 
-def start_bridge(tmp: Path, destination: StorageScp | None = None, **overrides: Any) -> Bridge:
-    core = load_settings(data_dir=tmp / "data", fsync=False, audit_log_path=tmp / "audit.jsonl")
+def start_bridge(
+    tmp: Path,
+    destination: StorageScp | None = None,
+    *,
+    core_settings: dict[str, Any] | None = None,
+    **overrides: Any,
+) -> Bridge:
+    """A bridge on fresh services; ``core_settings`` change the core's settings, ``overrides``
+    the bridge's."""
+    core = load_settings(
+        data_dir=tmp / "data",
+        fsync=False,
+        audit_log_path=tmp / "audit.jsonl",
+        **(core_settings or {}),
+    )
     services = build_services(core)
     audit_path = tmp / "audit.jsonl"
     options: dict[str, Any] = {

@@ -14,6 +14,7 @@ from cloudpacs.dicom import transcode
 from cloudpacs.security.permissions import PERMISSIONS, Action, Role
 from cloudpacs.services import ingest
 from cloudpacs.settings import Settings
+from cloudpacs.validation.iod_check import MISMATCH_WARNING
 from cloudpacs.web.access import ROUTE_ACTIONS, Open
 from cloudpacs.web.app import DICOMWEB_ROUTERS, RESEARCH_ROUTERS, ROOT_ROUTERS
 
@@ -28,6 +29,11 @@ STOW_STATUSES = {
         "Data set does not match SOP class, or is not in the study of the request",
     ),
     ingest.CANNOT_UNDERSTAND: ("Failure", "Cannot understand: not a DICOM Part-10 object"),
+    MISMATCH_WARNING: (
+        "Warning",
+        "Data set does not match SOP class: attributes its IOD requires are missing "
+        "(stored; validation warn)",
+    ),
     ingest.ELEMENTS_DISCARDED: (
         "Warning",
         "Elements discarded: a different object was kept (duplicate policy ignore)",
@@ -133,4 +139,5 @@ def limits(settings: Settings) -> list[tuple[str, str, str]]:
         ),
         ("Large upload", size(settings.max_upload_bytes), "CLOUDPACS_MAX_UPLOAD_BYTES"),
         ("Duplicate SOP Instance policy", settings.duplicate_policy, "CLOUDPACS_DUPLICATE_POLICY"),
+        ("IOD check on ingest (0xB007 / 0xA900)", settings.validation, "CLOUDPACS_VALIDATION"),
     ]

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import Context, copy_context
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cloudpacs.dicom.parse import ParsedInstance, parse_instance
 from cloudpacs.errors import InvalidDicom
@@ -33,6 +33,7 @@ from cloudpacs.keys import instance_key
 from cloudpacs.model import AddOutcome, InstanceRecord
 from cloudpacs.ports import BlobExists, BlobStore, Index
 from cloudpacs.settings import DuplicatePolicy
+from cloudpacs.validation.iod_check import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ class IngestService:
         on_stored: list[StoredHook] | None = None,
         on_failed: list[FailedHook] | None = None,
         workers: int = 4,
+        validate: Callable[[bytes], Verdict | None] | None = None,
     ) -> None:
         self.workers = workers
         self._executor: ThreadPoolExecutor | None = None
@@ -102,6 +104,8 @@ class IngestService:
         self.on_stored = on_stored if on_stored is not None else []
         self.on_failed = on_failed if on_failed is not None else []
         """Called with each object that was refused or could not be stored (metrics)."""
+        self.validate = validate
+        """The IOD check (``cloudpacs.validation``), where the settings ask for one."""
 
     def store_many(
         self, objects: list[bytes], *, expected_study: str | None = None
@@ -159,8 +163,13 @@ class IngestService:
                 f"StudyInstanceUID {rec.study_uid} does not match the target study "
                 f"{expected_study}",
             )
+        verdict = self.validate(data) if self.validate is not None else None
+        if verdict is not None and verdict.refuse:
+            return _failed(rec, verdict.reason, verdict.message)
         try:
             outcome = self._store_parsed(parsed)
+            if verdict is not None and outcome.ok and outcome.warning_reason is None:
+                outcome = replace(outcome, warning_reason=verdict.reason, message=verdict.message)
         except Exception:
             log.exception("storing %s failed", rec.sop_uid)
             return _failed(rec, PROCESSING_FAILURE, "the instance could not be stored")
