@@ -2,7 +2,8 @@
 
 ``decode`` gives every frame as one array of shape (frames, rows, columns, samples), in the
 stored colour space for native data; compressed data is decompressed first (pydicom converts
-YCbCr to RGB and says so in Photometric Interpretation). ``encode`` writes an array back:
+YCbCr to RGB and says so in Photometric Interpretation). ``encode`` writes an array back
+(encoding through ``dicom.transcode``, as WADO-RS does):
 in the instance's own transfer syntax when that is a lossless one pydicom can encode (RLE
 Lossless, JPEG-LS Lossless, JPEG 2000 Lossless; native and deflated syntaxes stay as they
 are), otherwise in Explicit VR Little Endian. A lossy source is never re-encoded lossily:
@@ -24,6 +25,9 @@ from pydicom.uid import (
     JPEGLSLossless,
     RLELossless,
 )
+
+from cloudpacs.dicom.transcode import encode_dataset
+from cloudpacs.errors import NotAcceptable
 
 if TYPE_CHECKING:
     import numpy as np
@@ -82,9 +86,10 @@ def encode(ds: Dataset, frames: np.ndarray, source: UID) -> UID:
         return source
     if source in LOSSLESS_ENCODABLE:
         try:
-            ds.compress(source, arr, generate_instance_uid=False)
+            encode_dataset(ds, source)
             return source
-        except Exception:  # no encoder plugin, or a layout it refuses: fall back below
+        except NotAcceptable:  # no encoder plugin, or a layout it refuses: fall back below
+            ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
             ds.set_pixel_data(
                 arr,
                 str(ds.PhotometricInterpretation),
