@@ -36,9 +36,10 @@ TEXT_MIME_TYPES = [
     "text/",
 ]
 GZIP_MINIMUM_BYTES = 64 * 1024
-NOT_COMPRESSED = ("application/dicom", "multipart/related", "application/octet-stream")
+NOT_COMPRESSED = ("application/dicom", "multipart/related", "application/octet-stream", "image/*")
 """DICOM bodies are sent as they are (often compressed already, and large: redirected over
-the limit); DICOM JSON is compressed for clients that accept gzip."""
+the limit), and so are rendered images and thumbnails (JPEG, PNG and GIF are compressed
+already); DICOM JSON is compressed for clients that accept gzip."""
 REQUIRED: dict[str, tuple[str, ...]] = {
     "stow": ("inbox_bucket_name",),
     "deidentify": ("deid_queue_url",),
