@@ -241,7 +241,8 @@ class _Checker:
 
     def document(self, text: str) -> PixelRules:
         try:
-            raw = yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass
+            # _LineLoader is a SafeLoader subclass (adds line numbers): no object construction.
+            raw = yaml.load(text, Loader=_LineLoader)
         except PixelRulesError as exc:
             raise PixelRulesError(f"pixel cleaning rules {self.source}, {exc}") from None
         except yaml.YAMLError as exc:
