@@ -8,7 +8,7 @@ De-identification jobs (issue 7) go to ``deidentify``, which reads the archive's
 queues work for the anonymize function. The de-identified research copy has its own root,
 ``/research/dicom-web``, read-only (the QIDO-RS and WADO-RS paths), served by ``research``,
 whose role can read the research store and nothing of the archive.
-Each method requires one OAuth scope (`stacks.auth.scopes`).
+Each method requires one OAuth scope (`stacks.auth.scopes`); HEAD that of GET.
 """
 
 from __future__ import annotations
@@ -32,7 +32,12 @@ class Route:
 
     @property
     def scope(self) -> str:
-        return {"GET": scopes.READ, "POST": scopes.WRITE, "DELETE": scopes.DELETE}[self.method]
+        return {
+            "GET": scopes.READ,
+            "HEAD": scopes.READ,
+            "POST": scopes.WRITE,
+            "DELETE": scopes.DELETE,
+        }[self.method]
 
 
 def _many(method: str, function: str, *paths: str, base: str = BASE) -> list[Route]:
@@ -52,7 +57,7 @@ RETRIEVES = (
 )  # fmt: skip
 
 
-ROUTES: tuple[Route, ...] = (
+_ROUTES: tuple[Route, ...] = (
     *_many("GET", "qido", *SEARCHES),
     *_many("GET", "wado", *RETRIEVES),
     *_many("POST", "stow", "/studies", STUDY, "/uploads"),
@@ -62,5 +67,10 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", BASE + "/jobs/{job}", "deidentify"),
     *_many("GET", "research", *SEARCHES, *RETRIEVES, base=RESEARCH),
 )
+ROUTES: tuple[Route, ...] = (
+    *_ROUTES,
+    *(Route("HEAD", r.path, r.function) for r in _ROUTES if r.method == "GET"),
+)
+"""Every GET route also answers HEAD (RFC 9110 §9.3.2), sent to the same function."""
 
 FUNCTIONS = tuple(sorted({route.function for route in ROUTES}))
