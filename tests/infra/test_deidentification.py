@@ -198,9 +198,9 @@ def test_routes_of_the_operation_and_of_the_research_root(api: dict[str, Any]) -
     assert methods[("POST", "/dicom-web/studies/{study}/deidentify")] == "deidentify"
     assert methods[("GET", "/dicom-web/jobs/{job}")] == "deidentify"
     research = {k: v for k, v in methods.items() if k[1].startswith("/research/")}
-    assert len(research) == 14
+    assert len(research) == 28  # 14 GET routes, each with its HEAD twin
     assert set(research.values()) == {"research"}
-    assert {method for method, _ in research} == {"GET"}
+    assert {method for method, _ in research} == {"GET", "HEAD"}
 
 
 def test_the_dashboard_shows_de_identification(synthesized: Synthesized) -> None:
