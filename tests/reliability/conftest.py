@@ -8,13 +8,10 @@ and ``CLOUDPACS_SOAK_SECONDS`` for longer loads.
 
 from __future__ import annotations
 
-import os
-
-import pytest
 from hypothesis import HealthCheck, settings
 
-PROFILE_ENV = "CLOUDPACS_RELIABILITY_PROFILE"
-SECONDS_ENV = "CLOUDPACS_SOAK_SECONDS"
+from tests.reliability.depth import profile
+
 _RELAXED = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 
 settings.register_profile(
@@ -23,10 +20,4 @@ settings.register_profile(
 settings.register_profile(
     "soak", max_examples=2500, deadline=None, database=None, suppress_health_check=_RELAXED
 )
-settings.load_profile(os.environ.get(PROFILE_ENV, "quick"))
-
-
-@pytest.fixture(scope="session")
-def load_seconds() -> float:
-    """How long each mixed load runs: a few seconds, unless the soak asks for longer."""
-    return float(os.environ.get(SECONDS_ENV, "3"))
+settings.load_profile(profile())
