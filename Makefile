@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= auto
 LAYER_ARCH ?= arm64
 
-.PHONY: venv serve test test-unit test-contract test-api test-dimse test-infra lint typecheck bench clean layer synth security docs conformance
+.PHONY: venv serve test test-unit test-contract test-api test-dimse test-infra lint typecheck bench clean layer synth security docs conformance soak
 
 venv: $(STAMP)
 
@@ -55,6 +55,13 @@ docs: venv
 	$(BIN)/cloudpacs openapi --output build/docs/openapi.json
 	$(BIN)/cloudpacs conformance --check
 	cp docs/conformance-statement.md build/docs/
+
+# The reliability suite at depth (not part of `make test`): over 10,000 fuzzed requests,
+# every AWS fault in every mode, longer mixed loads.
+SOAK_SECONDS ?= 60
+soak: venv
+	CLOUDPACS_RELIABILITY_PROFILE=soak CLOUDPACS_SOAK_SECONDS=$(SOAK_SECONDS) \
+		$(BIN)/pytest -n 2 tests/reliability
 
 bench: venv layer
 	$(BIN)/python -m benchmarks --orthanc

@@ -11,7 +11,7 @@ whose role can read the research store and nothing of the archive.
 ``GET /health`` (status, package version and deployed commit) goes to ``wado``, whose role can
 reach both the index and the objects it probes; so does the REST API under ``/api/v1``
 (system status probes the same; the patient/study/series lists read the index as QIDO-RS does).
-Each method requires one OAuth scope (`stacks.auth.scopes`).
+Each method requires one OAuth scope (`stacks.auth.scopes`); HEAD that of GET.
 """
 
 from __future__ import annotations
@@ -35,7 +35,12 @@ class Route:
 
     @property
     def scope(self) -> str:
-        return {"GET": scopes.READ, "POST": scopes.WRITE, "DELETE": scopes.DELETE}[self.method]
+        return {
+            "GET": scopes.READ,
+            "HEAD": scopes.READ,
+            "POST": scopes.WRITE,
+            "DELETE": scopes.DELETE,
+        }[self.method]
 
 
 def _many(method: str, function: str, *paths: str, base: str = BASE) -> list[Route]:
@@ -64,7 +69,7 @@ REST_API = tuple(
 """The REST API (``cloudpacs.web.routes.rest_api``): lists answered from the index, as QIDO."""
 
 
-ROUTES: tuple[Route, ...] = (
+_ROUTES: tuple[Route, ...] = (
     *_many("GET", "qido", *SEARCHES),
     *_many("GET", "wado", *RETRIEVES),
     *_many("POST", "stow", "/studies", STUDY, "/uploads"),
@@ -76,5 +81,10 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", "wado"),
     *_many("GET", "wado", *REST_API, base=""),
 )
+ROUTES: tuple[Route, ...] = (
+    *_ROUTES,
+    *(Route("HEAD", r.path, r.function) for r in _ROUTES if r.method == "GET"),
+)
+"""Every GET route also answers HEAD (RFC 9110 §9.3.2), sent to the same function."""
 
 FUNCTIONS = tuple(sorted({route.function for route in ROUTES}))

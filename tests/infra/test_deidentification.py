@@ -199,9 +199,11 @@ def test_routes_of_the_operation_and_of_the_research_root(api: dict[str, Any]) -
     assert methods[("POST", "/dicom-web/studies/{study}/deidentify")] == "deidentify"
     assert methods[("GET", "/dicom-web/jobs/{job}")] == "deidentify"
     research = {k: v for k, v in methods.items() if k[1].startswith("/research/")}
-    assert len(research) == 22  # searches, retrieves, rendered and thumbnails
+    assert (
+        len(research) == 44
+    )  # 22 GET routes (searches, retrieves, rendered, thumbnails), each with its HEAD twin
     assert set(research.values()) == {"research"}
-    assert {method for method, _ in research} == {"GET"}
+    assert {method for method, _ in research} == {"GET", "HEAD"}
 
 
 def test_the_dashboard_shows_de_identification(synthesized: Synthesized) -> None:

@@ -67,24 +67,21 @@ def parse_groups(value: object) -> tuple[str, ...]:
 
     ``["a", "b"]`` (JSON list in a token), ``"a,b"`` (API Gateway REST authorizer),
     ``"[a b]"`` (API Gateway HTTP API authorizer), ``'["a","b"]'`` (a JSON-encoded list), and
-    ``"a"``. Blank entries are dropped; order is kept; duplicates are removed.
+    ``"a"``. Names are taken exactly as sent, never stripped: a group named ``" admin"`` is
+    not ``admin`` (Cognito group names may contain blanks). Empty entries are dropped; order
+    is kept; duplicates are removed. The HTTP API shape separates names by one blank, so a
+    name with a blank at either end cannot be told apart there: such a claim grants nothing.
     """
     if value is None:
         return ()
     if isinstance(value, (list, tuple)):
-        items = [str(v) for v in value]
+        items = [v for v in value if isinstance(v, str)]
     elif isinstance(value, str):
-        text = value.strip()
-        bracketed = text.startswith("[") and text.endswith("]")
-        items = _bracketed(text) if bracketed else text.split(",")
+        bracketed = value.startswith("[") and value.endswith("]")
+        items = _bracketed(value) if bracketed else value.split(",")
     else:
         return ()
-    seen: dict[str, None] = {}
-    for item in items:
-        name = item.strip()
-        if name:
-            seen.setdefault(name, None)
-    return tuple(seen)
+    return tuple(dict.fromkeys(item for item in items if item))
 
 
 def _bracketed(text: str) -> list[str]:
@@ -93,8 +90,10 @@ def _bracketed(text: str) -> list[str]:
     except ValueError:
         decoded = None
     if isinstance(decoded, list):
-        return [str(v) for v in decoded]
-    return text[1:-1].replace(",", " ").split()
+        return [v for v in decoded if isinstance(v, str)]
+    inner = text[1:-1]
+    names = inner.split(" ") if inner else []
+    return [] if "" in names else names
 
 
 def claim_value(claims: Mapping[str, Any], name: str) -> object:
@@ -119,18 +118,43 @@ MACHINE_SCOPE_ROLES: Mapping[str, str] = {
 Only the release-checks client (stacks/auth/clients.py) may ask for ``cloudpacs/delete``: the
 smoke test deletes what it stored, and deleting is an admin action."""
 
+PERSON_CLAIMS = ("username", "cognito:username", "cognito:groups", DEFAULT_ROLES_CLAIM)
+"""Claims Cognito puts only in tokens issued to a user (access and ID tokens alike)."""
 
-def machine_groups(claims: Mapping[str, Any]) -> tuple[str, ...]:
-    """Role names granted by the scopes of a client-credentials token, else ().
 
-    Cognito issues client-credentials access tokens with ``sub`` equal to ``client_id`` and
-    no ``cognito:groups``. Only such tokens get roles from scopes: a person's token always
-    takes its roles from groups, whatever scopes their app client asked for.
+def is_machine_token(claims: Mapping[str, Any], roles_claim: str = DEFAULT_ROLES_CLAIM) -> bool:
+    """A client-credentials access token (RFC 6749 §4.4), never a person's token.
+
+    Cognito issues these with ``token_use`` ``access``, ``sub`` equal to ``client_id`` and
+    no user claims at all; a user's access token always carries ``username`` (and
+    ``cognito:groups`` when the user is in a group), and its ``sub`` is the user's UUID. All
+    of these must hold: ``token_use == "access"``, a non-empty ``client_id`` equal to
+    ``sub``, and none of ``PERSON_CLAIMS`` nor the configured roles claim present, even
+    empty.
     """
     client_id = claims.get("client_id")
-    if not client_id or claims.get("sub") != client_id or "cognito:groups" in claims:
+    if claims.get("token_use") != "access" or not isinstance(client_id, str) or not client_id:
+        return False
+    if claims.get("sub") != client_id:
+        return False
+    if any(name in claims for name in PERSON_CLAIMS):
+        return False
+    return claim_value(claims, roles_claim) is None
+
+
+def machine_groups(
+    claims: Mapping[str, Any], roles_claim: str = DEFAULT_ROLES_CLAIM
+) -> tuple[str, ...]:
+    """Role names granted by the scopes of a client-credentials token, else ().
+
+    Only ``is_machine_token`` tokens get roles from scopes (``cloudpacs/read`` -> viewer,
+    ``cloudpacs/write`` -> technologist, nothing else): a person's token always takes its
+    roles from groups, whatever scopes their app client asked for.
+    """
+    if not is_machine_token(claims, roles_claim):
         return ()
-    scopes = str(claims.get("scope", "")).split()
+    scope = claims.get("scope")
+    scopes = scope.split(" ") if isinstance(scope, str) else []
     return tuple(sorted({MACHINE_SCOPE_ROLES[s] for s in scopes if s in MACHINE_SCOPE_ROLES}))
 
 
@@ -151,7 +175,7 @@ def identity_from_claims(
         if isinstance(candidate, str) and candidate:
             username = candidate
             break
-    groups = parse_groups(claim_value(claims, roles_claim)) or machine_groups(claims)
+    groups = parse_groups(claim_value(claims, roles_claim)) or machine_groups(claims, roles_claim)
     return Identity(
         subject=subject,
         username=username,

@@ -4,10 +4,11 @@
 function serves just its own routes while the local server mounts them all.
 
 Layers, outermost first: CORS (answers preflights) -> HTTP metrics -> security
-(authentication, one audit event per request) -> error handlers -> routes, each guarded by
-``authorize_route`` (the action from the route table in ``access.py``, checked against the
-permission matrix). The security layer guards every app the same way; only
-``settings.auth`` differs (``none`` / ``oidc`` locally, ``apigateway`` in Lambda).
+(authentication, one audit event per request) -> ``HEAD`` answered as ``GET`` (``head.py``)
+-> error handlers -> routes, each guarded by ``authorize_route`` (the action from the route
+table in ``access.py``, checked against the permission matrix). The security layer guards
+every app the same way; only ``settings.auth`` differs (``none`` / ``oidc`` locally,
+``apigateway`` in Lambda).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from cloudpacs.web.access import authorize_route, check_declared
 from cloudpacs.web.authn import build_authenticator
 from cloudpacs.web.cors import CorsMiddleware
 from cloudpacs.web.errors import install_error_handlers
+from cloudpacs.web.head import HeadAsGet
 from cloudpacs.web.metrics import HttpMetrics
 from cloudpacs.web.routes import (
     audit,
@@ -84,6 +86,7 @@ def create_app(services: Services, routes: Iterable[str] = ALL_ROUTES) -> FastAP
             app.include_router(RESEARCH_ROUTERS[name], prefix=settings.research_base_path)
         else:
             app.include_router(DICOMWEB_ROUTERS[name], prefix=settings.base_path)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(
         SecurityMiddleware,
         authenticator=build_authenticator(settings),

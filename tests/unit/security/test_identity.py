@@ -23,7 +23,7 @@ from cloudpacs.security.permissions import Role
     [
         ("viewer", ("viewer",)),
         ("viewer,technologist", ("viewer", "technologist")),  # REST API authorizer
-        (" viewer , technologist ,", ("viewer", "technologist")),
+        ("viewer,technologist,", ("viewer", "technologist")),
         ("[viewer technologist]", ("viewer", "technologist")),  # HTTP API JWT authorizer
         ("[viewer]", ("viewer",)),
         ("[]", ()),
@@ -39,6 +39,34 @@ from cloudpacs.security.permissions import Role
 )
 def test_parse_groups(value: Any, groups: tuple[str, ...]) -> None:
     assert parse_groups(value) == groups
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        " admin",
+        "admin ",
+        " admin ",
+        "viewer, admin",
+        "admin\t",
+        [" admin"],
+        ["admin "],
+        '[" admin"]',
+        "[ admin]",  # HTTP API shape: a blank at either end of a name cannot be told apart
+        "[admin ]",
+        "[viewer  admin]",
+        ["Admin"],
+        ["ADMIN"],
+    ],
+)
+def test_group_names_with_blanks_or_other_case_grant_no_role(value: Any) -> None:
+    """Roles come only from exactly matching group names (DESIGN.md §7): a group called
+    ``" admin"`` is a different group, never ``admin``."""
+    claims = {"sub": "u-1", "username": "mallory", "cognito:groups": value}
+    identity = identity_from_claims(claims, auth_method=AuthMethod.JWT)
+    assert Role.ADMIN not in identity.roles
+    apigw = identity_from_apigw_claims(claims)
+    assert Role.ADMIN not in apigw.roles
 
 
 def rest_api_event(claims: dict[str, Any] | None) -> dict[str, Any]:
