@@ -176,4 +176,4 @@ def _skip_item(buf: memoryview, pos: int, implicit: bool) -> int:
 
 def _item_tag(buf: memoryview, pos: int) -> int:
     group, elem = _TAG.unpack_from(buf, pos)
-    return (group << 16) | elem
+    return int((group << 16) | elem)

@@ -19,7 +19,7 @@ from typing import Any
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
-from pydicom.tag import Tag
+from pydicom.tag import BaseTag, Tag
 
 from cloudpacs.dicom import json_model
 from cloudpacs.dicom.header import PIXEL_DATA, UNDEFINED, Element, Header
@@ -154,7 +154,7 @@ class RawJson:
         """The scanned elements as pydicom raw elements, converted on first access."""
         if self._fallback is None:
             implicit = self.header.implicit
-            raw = {
+            raw: dict[BaseTag, DataElement | RawDataElement] = {
                 Tag(tag): RawDataElement(Tag(tag), e.vr, len(value), value, e.value, implicit, True)
                 for tag, e in self.header.elements.items()
                 if tag != PIXEL_DATA
@@ -181,7 +181,9 @@ class RawJson:
             vr = element.vr or _dictionary_vr(tag)
             fast = self._fast(vr, element) if vr is not None else None
             found = fast.get("Value", []) if fast is not None else None
-            if vr in ("OB", "OV", "OW", "UN"):
+            if vr is None:
+                out[tag] = self._dataset()[tag]
+            elif vr in ("OB", "OV", "OW", "UN"):
                 out.add(DataElement(tag, vr, self._bytes(element)))
             elif fast is not None and found is not None and len(found) <= 1:
                 out.add(DataElement(tag, vr, found[0] if found else None))
