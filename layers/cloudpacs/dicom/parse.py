@@ -101,7 +101,7 @@ def parse_instance(data: bytes) -> ParsedInstance:
             return _parse_header(data, header)
         except _UsePydicom:
             pass
-    return _parse_with_pydicom(data)
+    return parse_with_pydicom(data)
 
 
 def _parse_header(data: bytes, header: Header) -> ParsedInstance:
@@ -170,7 +170,7 @@ def _required_uid_of(values: RawJson, keyword: str) -> str:
     return text
 
 
-def _parse_with_pydicom(data: bytes) -> ParsedInstance:
+def parse_with_pydicom(data: bytes) -> ParsedInstance:
     ds = read_dataset(data)
     meta = getattr(ds, "file_meta", None)
     transfer_syntax = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""

@@ -45,7 +45,7 @@ def test_every_corpus_file_is_indexed_as_pydicom_reads_it() -> None:
             if len(data) < 132 or data[128:132] != b"DICM":
                 continue
             compared += 1
-            expected = _outcome(parse._parse_with_pydicom, data)
+            expected = _outcome(parse.parse_with_pydicom, data)
             assert _outcome(parse.parse_instance, data) == expected, path.name
             header = scan(data)
             if header is None or header.transfer_syntax not in parse._KNOWN_SYNTAXES:
@@ -68,11 +68,11 @@ def test_damaged_objects_get_pydicoms_verdict(cut: int, reason: str) -> None:
     data = ct_instance("1.2.3", "1.2.3.4", 1)[:cut]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        assert _outcome(parse.parse_instance, data) == _outcome(parse._parse_with_pydicom, data)
+        assert _outcome(parse.parse_instance, data) == _outcome(parse.parse_with_pydicom, data)
 
 
 def test_the_synthetic_ct_is_read_by_the_header_reader() -> None:
     data = ct_instance("1.2.3", "1.2.3.4", 1)
     header = scan(data)
     assert header is not None
-    assert _outcome(_fast, data) == _outcome(parse._parse_with_pydicom, data)
+    assert _outcome(_fast, data) == _outcome(parse.parse_with_pydicom, data)
