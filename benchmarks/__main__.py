@@ -20,6 +20,7 @@ from pydicom.uid import generate_uid
 
 from benchmarks import orthanc
 from benchmarks.dicomweb_bench import run_dicomweb
+from benchmarks.limits import run_limits
 from benchmarks.server_process import cloudpacs_server
 from tests.support.server import free_port
 from tests.support.synthetic import ct_instance
@@ -68,6 +69,8 @@ def main() -> int:
     study = make_study()
     size = sum(len(o) for o in study[3])
     report["study"] = {"instances": len(study[3]), "bytes": size}
+    report["limits"] = run_limits(study[3], Path.cwd())
+    save(report)
     for fsync in ("true", "false"):
         with cloudpacs_server(fsync=fsync) as url:
             label = "on" if fsync == "true" else "off"
@@ -77,6 +80,7 @@ def main() -> int:
         if orthanc.available():
             with orthanc.orthanc(free_port(), free_port()) as url:
                 report["orthanc"] = run_dicomweb(url, *study)
+                report["ratios_to_orthanc"] = ratios(report)
                 save(report)
         else:
             report["orthanc"] = "not installed (apt-get install orthanc orthanc-dicomweb)"
@@ -111,6 +115,17 @@ def main() -> int:
     json.dump(report, sys.stdout, indent=2)
     print()
     return 0
+
+
+def ratios(report: dict[str, Any]) -> dict[str, float]:
+    """cloudpacs (fsync on) over Orthanc, higher is better for cloudpacs, from this run."""
+    ours, theirs = report["cloudpacs_fsync_on"], report["orthanc"]
+    out = {}
+    for key in ("stow_instances_per_s", "whole_study_gb_per_s"):
+        out[key] = round(ours[key] / theirs[key], 2)
+    for key in ("one_instance_ms", "study_metadata_ms", "qido_instances_in_study_ms"):
+        out[key] = round(theirs[key] / ours[key], 2)
+    return out
 
 
 def save(report: dict[str, Any]) -> None:

@@ -26,16 +26,21 @@ class CorpusFile:
 
 
 @lru_cache(maxsize=1)
-def corpus() -> tuple[CorpusFile, ...]:
+def corpus_paths() -> tuple[Path, ...]:
+    """Every file of pydicom's and pydicom-data's test data, valid or not."""
     from pydicom.data import get_testdata_files
 
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return tuple(Path(p) for p in sorted(get_testdata_files("*")) if Path(p).is_file())
+
+
+@lru_cache(maxsize=1)
+def corpus() -> tuple[CorpusFile, ...]:
     files = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for name in sorted(get_testdata_files("*")):
-            path = Path(name)
-            if not path.is_file():
-                continue
+        for path in corpus_paths():
             data = path.read_bytes()
             try:
                 rec = parse_instance(data).record

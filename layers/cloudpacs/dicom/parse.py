@@ -21,6 +21,8 @@ from pydicom.uid import AllTransferSyntaxes, DeflatedExplicitVRLittleEndian
 
 from cloudpacs.dicom import attributes, json_model
 from cloudpacs.dicom.frames import frame_table
+from cloudpacs.dicom.header import Header, scan
+from cloudpacs.dicom.raw_json import RawJson, tag_of
 from cloudpacs.errors import InvalidDicom
 from cloudpacs.model import IndexEntry, InstanceRecord
 from cloudpacs.uids import is_valid_uid
@@ -28,6 +30,16 @@ from cloudpacs.uids import is_valid_uid
 PIXEL_DATA = 0x7FE00010
 _KNOWN_SYNTAXES = frozenset(str(uid) for uid in AllTransferSyntaxes)
 _DEFER = 4096
+FRAME_ATTRIBUTES = (
+    "NumberOfFrames",
+    "Rows",
+    "Columns",
+    "SamplesPerPixel",
+    "BitsAllocated",
+    "PhotometricInterpretation",
+    "ExtendedOffsetTable",
+)
+"""What ``dicom.frames`` reads to locate frames."""
 
 
 @dataclass(frozen=True)
@@ -76,9 +88,89 @@ def _pixel_data_position(ds: Dataset, data: bytes) -> tuple[int, int, int] | Non
 
 
 def parse_instance(data: bytes) -> ParsedInstance:
-    """Validate ``data`` and build its index entry. Raises ``InvalidDicom`` with a reason."""
+    """Validate ``data`` and build its index entry. Raises ``InvalidDicom`` with a reason.
+
+    Objects the header reader understands (``dicom.header``) are indexed from their encoded
+    attributes; the others are read with pydicom. Both give the same entry.
+    """
     if len(data) < 132 or data[128:132] != b"DICM":
         raise InvalidDicom("not a DICOM Part-10 object: no 'DICM' prefix after the preamble")
+    header = scan(data)
+    if header is not None and header.transfer_syntax in _KNOWN_SYNTAXES:
+        try:
+            return _parse_header(data, header)
+        except _UsePydicom:
+            pass
+    return parse_with_pydicom(data)
+
+
+def _parse_header(data: bytes, header: Header) -> ParsedInstance:
+    values = RawJson(data, header)
+    uids = {
+        keyword: _required_uid_of(values, keyword)
+        for keyword in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "SOPClassUID")
+    }
+    transfer_syntax = header.transfer_syntax
+    pixel = header.elements.get(PIXEL_DATA)
+    frames = None
+    header_length = len(data)
+    if pixel is not None:
+        header_length = pixel.start
+        frames = frame_table(
+            values.frame_dataset(FRAME_ATTRIBUTES), data, transfer_syntax, pixel.value, pixel.length
+        )
+    modality = _single(values, "Modality")
+    record = InstanceRecord(
+        study_uid=uids["StudyInstanceUID"],
+        series_uid=uids["SeriesInstanceUID"],
+        sop_uid=uids["SOPInstanceUID"],
+        sop_class_uid=uids["SOPClassUID"],
+        transfer_syntax_uid=transfer_syntax,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        attrs=values.select(attributes.INSTANCE_ATTRIBUTES),
+        header_length=header_length,
+        frames=frames,
+        stored_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+        modality=modality,
+    )
+    entry = IndexEntry(
+        study_attrs=values.select(attributes.STUDY_ATTRIBUTES),
+        series_attrs=values.select(attributes.SERIES_ATTRIBUTES),
+        instance=record,
+        modality=modality,
+    )
+    return ParsedInstance(data=data, entry=entry)
+
+
+class _UsePydicom(Exception):
+    """A value the index needs is not a plain single value: read the object with pydicom."""
+
+
+def _single(values: RawJson, keyword: str) -> str:
+    """``str(ds.get(keyword) or "")`` for an attribute holding at most one plain value."""
+    element = values.header.elements.get(tag_of(keyword))
+    if element is None:
+        return ""
+    as_json = values.element_json(element)
+    if as_json is None:
+        raise _UsePydicom
+    found = as_json.get("Value", [])
+    if len(found) > 1 or not all(isinstance(v, str) for v in found):
+        raise _UsePydicom
+    return str(found[0]) if found else ""
+
+
+def _required_uid_of(values: RawJson, keyword: str) -> str:
+    text = _single(values, keyword)
+    if text == "":
+        raise InvalidDicom(f"{keyword} is missing")
+    if not is_valid_uid(text):
+        raise InvalidDicom(f"{keyword} is not a valid UID: {text[:80]!r}")
+    return text
+
+
+def parse_with_pydicom(data: bytes) -> ParsedInstance:
     ds = read_dataset(data)
     meta = getattr(ds, "file_meta", None)
     transfer_syntax = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""

@@ -4,6 +4,12 @@ Objects are written to a temporary file in the destination folder, flushed, and 
 into place, so a reader never sees a half-written object. ``overwrite=False`` uses a hard
 link, which fails atomically when the key exists. The SHA-256 recorded at ``put`` is kept
 in a small side file so ``head`` can report it without re-hashing.
+
+Group commit: writers storing into the same folder at the same time (the parts of one
+STOW-RS request, a series arriving over DIMSE) share the folder's flush. A writer's new name
+is durable once a flush of its folder has *started* after the name was linked; one writer
+flushes for every writer waiting on that folder, the others wait for that flush instead
+of each issuing their own (``FolderSync``).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +32,8 @@ class FileBlobStore:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.fsync = fsync
+        self._folders: dict[Path, FolderSync] = {}
+        self._folders_lock = threading.Lock()
 
     def _path(self, key: str) -> Path:
         if key.startswith("/") or ".." in key.split("/"):
@@ -53,11 +62,16 @@ class FileBlobStore:
         finally:
             tmp.unlink(missing_ok=True)
         if self.fsync:
-            dir_fd = os.open(path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            self._folder_sync(path.parent).sync()
+
+    def _folder_sync(self, folder: Path) -> FolderSync:
+        with self._folders_lock:
+            found = self._folders.get(folder)
+            if found is None:
+                if len(self._folders) > 1024:
+                    self._folders.clear()  # forget idle folders; a new one is made on use
+                found = self._folders[folder] = FolderSync(folder)
+            return found
 
     def get(self, key: str) -> bytes:
         try:
@@ -113,6 +127,47 @@ class FileBlobStore:
 
     def presigned_get_url(self, key: str, expires_in: int) -> str | None:
         return None
+
+
+class FolderSync:
+    """Flushes one folder's entries on behalf of every writer waiting for it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._cond = threading.Condition()
+        self._requested = 0
+        self._done = 0
+        self._running = False
+
+    def sync(self) -> None:
+        """Return once a flush of the folder that started after this call has finished."""
+        with self._cond:
+            self._requested += 1
+            ticket = self._requested
+            while self._done < ticket:
+                if self._running:
+                    self._cond.wait()
+                    continue
+                self._running = True
+                covered = self._requested
+                try:
+                    self._cond.release()
+                    try:
+                        _fsync_folder(self.folder)
+                    finally:
+                        self._cond.acquire()
+                finally:
+                    self._running = False
+                    self._cond.notify_all()
+                self._done = covered
+
+
+def _fsync_folder(folder: Path) -> None:
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
 
 
 def _set_checksum(path: Path, sha256: str) -> None:

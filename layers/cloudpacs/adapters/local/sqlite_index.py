@@ -1,7 +1,9 @@
 """Index on SQLite (the embedded default): the logical model of DESIGN.md §4 as tables.
 
 One connection per thread, WAL journal, and ``BEGIN IMMEDIATE`` around every write so that
-the conditional insert and the aggregate updates of one instance are a single transaction.
+the conditional insert and the aggregate updates of one instance are a single transaction;
+instances indexed at the same time by several threads share one transaction, each in its
+own savepoint (``sqlite_group``).
 
 Durability: with ``fsync`` the WAL runs with ``synchronous=NORMAL``: a commit survives a crash
 of the process, and after a power failure the index may miss the last transactions but is
@@ -22,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from cloudpacs.adapters.local.sqlite_group import GroupWriter
 from cloudpacs.model import (
     AddOutcome,
     AddResult,
@@ -99,6 +102,7 @@ class SqliteIndex:
         # which sleeps in steps of milliseconds while it waits.
         self._write_lock = threading.Lock()
         self._db().executescript(SCHEMA)
+        self._group = GroupWriter(self._db, self._write_lock)
 
     # -- connections -------------------------------------------------------------------
     def _db(self) -> sqlite3.Connection:
@@ -125,91 +129,93 @@ class SqliteIndex:
 
     # -- writes --------------------------------------------------------------------------
     def add_instance(self, entry: IndexEntry, *, replace: bool) -> AddResult:
+        result: AddResult = self._group.run(lambda db: self._add(db, entry, replace))
+        return result
+
+    def _add(self, db: sqlite3.Connection, entry: IndexEntry, replace: bool) -> AddResult:
         rec = entry.instance
-        with self._write() as db:
-            existing = self._instance(db, rec.study_uid, rec.series_uid, rec.sop_uid)
-            if existing is not None and not replace:
-                return AddResult(AddOutcome.EXISTS, existing)
-            fields = index_fields(entry.study_attrs)
+        existing = self._instance(db, rec.study_uid, rec.series_uid, rec.sop_uid)
+        if existing is not None and not replace:
+            return AddResult(AddOutcome.EXISTS, existing)
+        fields = index_fields(entry.study_attrs)
+        db.execute(
+            "INSERT OR IGNORE INTO studies (study_uid, attrs, patient_id, accession,"
+            " study_date, name_norm) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                rec.study_uid,
+                _dumps(entry.study_attrs),
+                fields.patient_id,
+                fields.accession_number,
+                fields.study_date,
+                fields.name_norm,
+            ),
+        )
+        new_series = db.execute(
+            "INSERT OR IGNORE INTO series (study_uid, series_uid, attrs, modality)"
+            " VALUES (?, ?, ?, ?)",
+            (rec.study_uid, rec.series_uid, _dumps(entry.series_attrs), entry.modality),
+        ).rowcount
+        db.execute(
+            f"INSERT OR REPLACE INTO instances ({_INSTANCE_COLUMNS})"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                rec.study_uid,
+                rec.series_uid,
+                rec.sop_uid,
+                rec.sop_class_uid,
+                rec.transfer_syntax_uid,
+                rec.sha256,
+                rec.size,
+                _dumps(rec.attrs),
+                rec.header_length,
+                _dumps(rec.frames.to_json()) if rec.frames else None,
+                rec.stored_at,
+            ),
+        )
+        if existing is not None:  # a replacement's attributes take effect
             db.execute(
-                "INSERT OR IGNORE INTO studies (study_uid, attrs, patient_id, accession,"
-                " study_date, name_norm) VALUES (?, ?, ?, ?, ?, ?)",
+                "UPDATE studies SET attrs = ?, patient_id = ?, accession = ?,"
+                " study_date = ?, name_norm = ? WHERE study_uid = ?",
                 (
-                    rec.study_uid,
                     _dumps(entry.study_attrs),
                     fields.patient_id,
                     fields.accession_number,
                     fields.study_date,
                     fields.name_norm,
-                ),
-            )
-            new_series = db.execute(
-                "INSERT OR IGNORE INTO series (study_uid, series_uid, attrs, modality)"
-                " VALUES (?, ?, ?, ?)",
-                (rec.study_uid, rec.series_uid, _dumps(entry.series_attrs), entry.modality),
-            ).rowcount
-            db.execute(
-                f"INSERT OR REPLACE INTO instances ({_INSTANCE_COLUMNS})"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    rec.study_uid,
-                    rec.series_uid,
-                    rec.sop_uid,
-                    rec.sop_class_uid,
-                    rec.transfer_syntax_uid,
-                    rec.sha256,
-                    rec.size,
-                    _dumps(rec.attrs),
-                    rec.header_length,
-                    _dumps(rec.frames.to_json()) if rec.frames else None,
-                    rec.stored_at,
-                ),
-            )
-            if existing is not None:  # a replacement's attributes take effect
-                db.execute(
-                    "UPDATE studies SET attrs = ?, patient_id = ?, accession = ?,"
-                    " study_date = ?, name_norm = ? WHERE study_uid = ?",
-                    (
-                        _dumps(entry.study_attrs),
-                        fields.patient_id,
-                        fields.accession_number,
-                        fields.study_date,
-                        fields.name_norm,
-                        rec.study_uid,
-                    ),
-                )
-                db.execute(
-                    "UPDATE series SET attrs = ?, modality = ?"
-                    " WHERE study_uid = ? AND series_uid = ?",
-                    (_dumps(entry.series_attrs), entry.modality, rec.study_uid, rec.series_uid),
-                )
-            added = 0 if existing is not None else 1
-            db.execute(
-                "UPDATE series SET instance_count = instance_count + ?, revision = revision + 1"
-                " WHERE study_uid = ? AND series_uid = ?",
-                (added, rec.study_uid, rec.series_uid),
-            )
-            row = db.execute(
-                "SELECT modalities, sop_classes FROM studies WHERE study_uid = ?",
-                (rec.study_uid,),
-            ).fetchone()
-            modalities = set(orjson.loads(row["modalities"]))
-            sop_classes = set(orjson.loads(row["sop_classes"]))
-            if entry.modality:
-                modalities.add(entry.modality)
-            sop_classes.add(rec.sop_class_uid)
-            db.execute(
-                "UPDATE studies SET series_count = series_count + ?,"
-                " instance_count = instance_count + ?, modalities = ?, sop_classes = ?"
-                " WHERE study_uid = ?",
-                (
-                    new_series,
-                    added,
-                    _dumps(sorted(modalities)),
-                    _dumps(sorted(sop_classes)),
                     rec.study_uid,
                 ),
             )
+            db.execute(
+                "UPDATE series SET attrs = ?, modality = ? WHERE study_uid = ? AND series_uid = ?",
+                (_dumps(entry.series_attrs), entry.modality, rec.study_uid, rec.series_uid),
+            )
+        added = 0 if existing is not None else 1
+        db.execute(
+            "UPDATE series SET instance_count = instance_count + ?, revision = revision + 1"
+            " WHERE study_uid = ? AND series_uid = ?",
+            (added, rec.study_uid, rec.series_uid),
+        )
+        row = db.execute(
+            "SELECT modalities, sop_classes FROM studies WHERE study_uid = ?",
+            (rec.study_uid,),
+        ).fetchone()
+        modalities = set(orjson.loads(row["modalities"]))
+        sop_classes = set(orjson.loads(row["sop_classes"]))
+        if entry.modality:
+            modalities.add(entry.modality)
+        sop_classes.add(rec.sop_class_uid)
+        db.execute(
+            "UPDATE studies SET series_count = series_count + ?,"
+            " instance_count = instance_count + ?, modalities = ?, sop_classes = ?"
+            " WHERE study_uid = ?",
+            (
+                new_series,
+                added,
+                _dumps(sorted(modalities)),
+                _dumps(sorted(sop_classes)),
+                rec.study_uid,
+            ),
+        )
         if existing is not None:
             return AddResult(AddOutcome.REPLACED, existing)
         return AddResult(AddOutcome.CREATED)
