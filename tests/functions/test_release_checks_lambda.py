@@ -24,7 +24,8 @@ ALL_SCOPES = "cloudpacs/read cloudpacs/write cloudpacs/delete"
 def release_checks_claims(scope: str = ALL_SCOPES) -> dict[str, str]:
     """What the Cognito authorizer passes for a client-credentials access token."""
     values = claims(username="release-checks")
-    del values["cognito:groups"]
+    for person_claim in ("cognito:groups", "username", "cognito:username"):
+        del values[person_claim]  # a client-credentials token names no user
     values.update(sub="7checks", client_id="7checks", scope=scope, token_use="access")
     return values
 

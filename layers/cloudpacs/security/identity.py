@@ -147,8 +147,9 @@ def machine_groups(
 ) -> tuple[str, ...]:
     """Role names granted by the scopes of a client-credentials token, else ().
 
-    Only ``is_machine_token`` tokens get roles from scopes (``cloudpacs/read`` -> viewer,
-    ``cloudpacs/write`` -> technologist, nothing else): a person's token always takes its
+    Only ``is_machine_token`` tokens get roles from scopes (``MACHINE_SCOPE_ROLES``:
+    ``cloudpacs/read`` -> viewer, ``cloudpacs/write`` -> technologist, ``cloudpacs/delete`` ->
+    admin, nothing else): a person's token always takes its
     roles from groups, whatever scopes their app client asked for.
     """
     if not is_machine_token(claims, roles_claim):
