@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from cloudpacs import unclean_stop
 from cloudpacs.settings import Settings, SettingsError, is_loopback, load_settings
+from cloudpacs.viewer import command as viewer_command
 
 if TYPE_CHECKING:
     from cloudpacs.runtime import Services
@@ -66,6 +67,7 @@ def serve(args: argparse.Namespace) -> int:
     from cloudpacs.runtime import build_services
     from cloudpacs.web.access_log import uvicorn_log_config
     from cloudpacs.web.app import create_app
+    from cloudpacs.web.viewer import mount_viewer
 
     overrides: dict[str, object] = {}
     if args.host:
@@ -86,7 +88,7 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     services = build_services(settings)
-    app = create_app(services)
+    app = mount_viewer(create_app(services), settings)
     unclean_stop.start_run(services, settings.data_dir)
     bridge = start_dimse(args, services)
     log.info(
@@ -212,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     p_repair.add_argument("--dry-run", action="store_true", help="report only, change nothing")
     p_repair.add_argument("--log-level", default="info")
     p_repair.set_defaults(func=repair)
+    viewer_command.register(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper() if hasattr(args, "log_level") else "INFO",

@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     """Objects of one STOW request stored concurrently."""
     fsync: bool = True
     """Flush stored objects and the index to disk before acknowledging (embedded backend)."""
+    viewer_cache_dir: Path = Path(".cloudpacs-viewer")
+    """Where ``cloudpacs viewer fetch`` keeps the OHIF viewer that the local server serves."""
 
     # AWS backend
     table_name: str | None = None
