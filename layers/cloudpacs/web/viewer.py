@@ -138,12 +138,19 @@ def _missing_page(reason: str) -> str:
 
 
 def mount_viewer(app: ASGIApp, settings: Settings) -> ViewerMount:
-    """The viewer in front of ``app``, using its thumbnail resources if it has them."""
-    routes = getattr(app, "routes", [])
-    has_thumbnails = any(str(getattr(r, "path", "")).endswith("/thumbnail") for r in routes)
+    """The viewer in front of ``app`` (a FastAPI app), with the cache the settings name."""
     return ViewerMount(
         app,
         settings=settings,
         cache=ViewerCache(settings.viewer_cache_dir),
-        thumbnails="thumbnail" if has_thumbnails else "wadors",
+        thumbnails=thumbnail_rendering(app),
     )
+
+
+def thumbnail_rendering(app: ASGIApp) -> Thumbnails:
+    """``thumbnail`` when ``app`` serves thumbnail resources, else ``wadors`` (OHIF renders
+    its thumbnails from a frame)."""
+    routes = getattr(app, "routes", [])
+    if any(str(getattr(r, "path", "")).endswith("/thumbnail") for r in routes):
+        return "thumbnail"
+    return "wadors"
