@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= auto
 LAYER_ARCH ?= arm64
 
-.PHONY: venv serve test test-unit test-contract test-api test-dimse test-infra lint typecheck bench clean layer synth security docs conformance soak
+.PHONY: venv serve test test-unit test-contract test-api test-dimse test-infra test-browser lint typecheck bench clean layer synth security docs conformance soak viewer
 
 venv: $(STAMP)
 
@@ -16,8 +16,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-serve: venv
+serve: venv viewer
 	$(BIN)/cloudpacs serve
+
+# The OHIF viewer (npm @ohif/app, pinned) into .cloudpacs-viewer/, once. The server starts
+# without it and says why at /viewer/, so a failed fetch does not stop `make serve`.
+viewer: venv
+	-$(BIN)/cloudpacs viewer fetch
 
 test: venv lint typecheck security
 	$(BIN)/pytest -n $(PYTEST_WORKERS) tests
@@ -36,6 +41,9 @@ test-dimse: venv
 
 test-infra: venv
 	$(BIN)/pytest tests/infra
+
+test-browser: venv
+	$(BIN)/pytest tests/browser
 
 lint: venv
 	$(BIN)/ruff check .

@@ -21,6 +21,7 @@ from cloudpacs.client import command as client_commands
 from cloudpacs.conformance import command as conformance
 from cloudpacs.release_checks import commands as release_checks
 from cloudpacs.settings import Settings, SettingsError, is_loopback, load_settings
+from cloudpacs.viewer import command as viewer_command
 from cloudpacs.web import openapi_document
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ def serve(args: argparse.Namespace) -> int:
     from cloudpacs.web.access_log import uvicorn_log_config
     from cloudpacs.web.app import create_app
     from cloudpacs.web.routes.rest_api import DIMSE_STATUS
+    from cloudpacs.web.viewer import mount_viewer
 
     overrides: dict[str, object] = {}
     if args.host:
@@ -92,10 +94,11 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     services = build_services(settings)
-    app = create_app(services)
+    dicomweb = create_app(services)
     unclean_stop.start_run(services, settings.data_dir)
     bridge = start_dimse(args, services)
-    setattr(app.state, DIMSE_STATUS, bridge.status if bridge else _no_bridge(args))
+    setattr(dicomweb.state, DIMSE_STATUS, bridge.status if bridge else _no_bridge(args))
+    app = mount_viewer(dicomweb, settings)
     log.info(
         "DICOMweb at http://%s:%d%s, data in %s, auth %s, audit trail in %s",
         settings.host,
@@ -228,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     openapi_document.register(sub)
     conformance.add_parser(sub)
     client_commands.register(sub)
+    viewer_command.register(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper() if hasattr(args, "log_level") else "INFO",

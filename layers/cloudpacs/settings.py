@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     """IOD check on ingest (``cloudpacs.validation``): ``off``, ``warn`` (store, warning
     0xB007) or ``reject`` (failure 0xA900)."""
     """Flush stored objects and the index to disk before acknowledging (embedded backend)."""
+    viewer_cache_dir: Path = Path(".cloudpacs-viewer")
+    """Where ``cloudpacs viewer fetch`` keeps the OHIF viewer that the local server serves."""
 
     # AWS backend
     table_name: str | None = None

@@ -159,7 +159,7 @@ def test_push_and_pull_through_a_server_failing_every_third_request(
 ) -> None:
     wrappers: list[EveryThirdFails] = []
 
-    def flaky(app: Any) -> EveryThirdFails:
+    def flaky(app: Any, _settings: Any) -> EveryThirdFails:
         wrappers.append(EveryThirdFails(app))
         return wrappers[-1]
 
@@ -184,7 +184,7 @@ def test_a_server_that_keeps_failing_gives_exit_1_with_the_reason(
         await send({"type": "http.response.start", "status": 502, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
-    with live_server(tmp_path / "data", wrap=lambda app: down) as (url, _):
+    with live_server(tmp_path / "data", wrap=lambda app, _settings: down) as (url, _):
         _folder(tmp_path / "in")
         code, _, err = _run(capsys, "push", str(tmp_path / "in"), "--url", url, "--retries", "1")
     assert code == 1
@@ -264,7 +264,7 @@ def test_client_credentials_tokens_are_renewed(
 ) -> None:
     servers: list[TokenServer] = []
 
-    def with_tokens(app: Any) -> TokenServer:
+    def with_tokens(app: Any, _settings: Any) -> TokenServer:
         servers.append(TokenServer(app))
         return servers[-1]
 

@@ -14,7 +14,7 @@ from typing import Any
 import uvicorn
 
 from cloudpacs.runtime import Services, build_services
-from cloudpacs.settings import load_settings
+from cloudpacs.settings import Settings, load_settings
 from cloudpacs.web.app import create_app
 
 UNAUDITED_PATHS = frozenset({"/health", "/openapi.json", "/docs", "/redoc"})
@@ -45,10 +45,10 @@ def free_port() -> int:
 
 @contextmanager
 def live_server(
-    data_dir: Path, *, wrap: Callable[[Any], Any] | None = None, **settings: Any
+    data_dir: Path, *, wrap: Callable[[Any, Settings], Any] | None = None, **settings: Any
 ) -> Iterator[tuple[str, Services]]:
     """Yield (DICOMweb root URL, services) of a server running in a background thread;
-    ``wrap`` puts an ASGI app of the test's in front of it (faults, a token endpoint)."""
+    ``wrap`` puts an ASGI layer in front of the audited app (the viewer of ``serve``)."""
     port = free_port()
     # dicomweb-client sends "Host: 127.0.0.1" without the port, so the root URL used in
     # RetrieveURL and BulkDataURI is configured, as it would be behind a proxy.
@@ -57,14 +57,9 @@ def live_server(
     cfg = load_settings(data_dir=data_dir, port=port, **settings)
     services = build_services(cfg)
     app = RequestCounter(create_app(services))
+    served = wrap(app, cfg) if wrap is not None else app
     server = uvicorn.Server(
-        uvicorn.Config(
-            wrap(app) if wrap else app,
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            access_log=False,
-        )
+        uvicorn.Config(served, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

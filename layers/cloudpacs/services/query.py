@@ -28,6 +28,7 @@ from cloudpacs.model import (
 from cloudpacs.ports import Index
 from cloudpacs.services.matching import has_wildcard, matches_all, uid_list
 from cloudpacs.services.query_model import Query
+from cloudpacs.services.return_keys import with_required
 
 STUDY_UID = A.tag_hex("StudyInstanceUID")
 SERIES_UID = A.tag_hex("SeriesInstanceUID")
@@ -272,15 +273,25 @@ class QueryService:
             path += "/instances/" + uids[2]
         view[RETRIEVE_URL] = {"vr": "UR", "Value": [BULK_BASE + path]}
         view[AVAILABILITY] = {"vr": "CS", "Value": ["ONLINE"]}
+        levels = _result_levels(q)
         if q.include_all:
-            return dict(sorted(view.items()))
+            return with_required(view, levels)
         wanted = set(_DEFAULTS[q.level]) | q.include | {k.path[0] for k in q.keys}
         if q.level is not Level.STUDY:
             wanted.add(STUDY_UID)
-            if q.study_uid is None:
-                wanted |= _DEFAULTS[Level.STUDY]
         if q.level is Level.INSTANCE:
             wanted.add(SERIES_UID)
-            if q.series_uid is None:
-                wanted |= _DEFAULTS[Level.SERIES]
-        return {tag: view[tag] for tag in sorted(wanted) if tag in view}
+        for level in levels:
+            wanted |= _DEFAULTS[level]
+        return with_required({tag: view[tag] for tag in wanted if tag in view}, levels)
+
+
+def _result_levels(q: Query) -> tuple[Level, ...]:
+    """The levels whose default attributes a result carries: its own, and those above it that
+    the resource path does not fix (PS3.18 §10.6.3.3: all series include the study's)."""
+    levels = [q.level]
+    if q.level is Level.INSTANCE and q.series_uid is None:
+        levels.append(Level.SERIES)
+    if q.level is not Level.STUDY and q.study_uid is None:
+        levels.append(Level.STUDY)
+    return tuple(levels)
