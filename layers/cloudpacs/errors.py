@@ -37,6 +37,18 @@ class Conflict(CloudPacsError):
     status = 409
 
 
+class PreconditionFailed(CloudPacsError):
+    """``If-Match`` or ``If-Unmodified-Since`` names a version that is no longer current."""
+
+    status = 412
+
+
+class PreconditionRequired(CloudPacsError):
+    """A change that must name the version it applies to (RFC 6585 §3)."""
+
+    status = 428
+
+
 class PayloadTooLarge(CloudPacsError):
     status = 413
 

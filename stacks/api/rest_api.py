@@ -19,13 +19,28 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from cloudpacs.security.cors import CONDITIONAL_HEADERS
 from stacks.acknowledge import acknowledge
 from stacks.api.routes import Route
 from stacks.auth import scopes
 from stacks.log_retention import retention
 
-CORS_HEADERS = ["Authorization", "Content-Type", "Accept", "X-Amz-Date", "X-Amz-Security-Token"]
-EXPOSED_HEADERS = ["Content-Location", "Location", "Warning", "Content-Type"]
+CORS_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Accept",
+    "X-Amz-Date",
+    "X-Amz-Security-Token",
+    *CONDITIONAL_HEADERS,
+]
+EXPOSED_HEADERS = [
+    "Content-Location",
+    "Location",
+    "Warning",
+    "Content-Type",
+    "ETag",
+    "Last-Modified",
+]
 
 
 class DicomWebApi(Construct):

@@ -22,8 +22,24 @@ from typing import Any
 from urllib.parse import urlsplit
 
 DEFAULT_METHODS = ("GET", "POST", "DELETE", "OPTIONS")
-DEFAULT_HEADERS = ("Authorization", "Content-Type", "Accept", "Accept-Encoding", "Range")
-DEFAULT_EXPOSE = ("Content-Location", "Content-Length", "Content-Range", "Location", "Warning")
+CONDITIONAL_HEADERS = ("If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since")
+DEFAULT_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "Accept",
+    "Accept-Encoding",
+    "Range",
+    *CONDITIONAL_HEADERS,
+)
+DEFAULT_EXPOSE = (
+    "Content-Location",
+    "Content-Length",
+    "Content-Range",
+    "Location",
+    "Warning",
+    "ETag",
+    "Last-Modified",
+)
 _SAFELISTED_HEADERS = frozenset({"accept", "accept-language", "content-language"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 

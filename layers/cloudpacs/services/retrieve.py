@@ -55,6 +55,17 @@ def parse_frame_list(text: str) -> list[int]:
     return numbers
 
 
+@dataclass(frozen=True)
+class MetadataScope:
+    """The instances a metadata answer is made of, by series (None: one instance's own)."""
+
+    parts: tuple[tuple[SeriesRecord | None, tuple[InstanceRecord, ...]], ...]
+
+    @property
+    def records(self) -> list[InstanceRecord]:
+        return [rec for _, members in self.parts for rec in members]
+
+
 class RetrieveService:
     def __init__(self, index: Index, blobs: BlobStore) -> None:
         self.index = index
@@ -180,27 +191,43 @@ class RetrieveService:
             }
         return meta
 
-    def metadata(self, study: str, series: str | None = None, sop: str | None = None) -> bytes:
-        """DICOM JSON array of the instances' metadata, bulk data URIs unbound."""
+    def metadata_scope(
+        self, study: str, series: str | None = None, sop: str | None = None
+    ) -> MetadataScope:
+        """What the metadata of a study, a series or an instance is made of: one index read."""
         if sop is not None:
-            rec = self.instances(study, series, sop)[0]
-            return json_model.dumps([self.instance_metadata(rec)])
+            return MetadataScope(((None, tuple(self.instances(study, series, sop))),))
         if series is not None:
             check_uid(study, "StudyInstanceUID")
             check_uid(series, "SeriesInstanceUID")
             found = self.index.series_partition(study, series)
             if found is None:
                 raise NotFound(f"series {series} not found in study {study}")
-            return self._series_metadata(found[0], found[1])
+            return MetadataScope(((found[0], found[1]),))
         check_uid(study, "StudyInstanceUID")
         partition = self.index.study_partition(study)
         if partition is None:
             raise NotFound(f"study {study} not found")
+        return MetadataScope(
+            tuple(
+                (se, tuple(i for i in partition.instances if i.series_uid == se.series_uid))
+                for se in partition.series
+            )
+        )
+
+    def metadata_of(self, scope: MetadataScope) -> bytes:
+        """DICOM JSON array of the scope's metadata, bulk data URIs unbound."""
         arrays = []
-        for se in partition.series:
-            members = tuple(i for i in partition.instances if i.series_uid == se.series_uid)
-            arrays.append(self._series_metadata(se, members))
-        return _join_arrays(arrays)
+        for series, members in scope.parts:
+            if series is None:
+                arrays.append(json_model.dumps([self.instance_metadata(r) for r in members]))
+            else:
+                arrays.append(self._series_metadata(series, members))
+        return arrays[0] if len(arrays) == 1 else _join_arrays(arrays)
+
+    def metadata(self, study: str, series: str | None = None, sop: str | None = None) -> bytes:
+        """DICOM JSON array of the instances' metadata, bulk data URIs unbound."""
+        return self.metadata_of(self.metadata_scope(study, series, sop))
 
     def _series_metadata(
         self, series: SeriesRecord, instances: tuple[InstanceRecord, ...]

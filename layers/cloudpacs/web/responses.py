@@ -22,9 +22,14 @@ def dicom_json(
 
 
 def multipart_response(
-    part_type: str, parts: Iterable[tuple[str, Iterable[bytes]]], *, transfer_syntax: str | None
+    part_type: str,
+    parts: Iterable[tuple[str, Iterable[bytes]]],
+    *,
+    transfer_syntax: str | None,
+    boundary: str | None = None,
 ) -> StreamingResponse:
-    boundary = new_boundary()
+    """``boundary``: fixed by the answer's ETag (``web.conditional``), else a random one."""
+    boundary = boundary or new_boundary()
     return streamed_multipart(part_type, encode_parts(parts, boundary), boundary, transfer_syntax)
 
 

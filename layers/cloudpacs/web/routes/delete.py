@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from cloudpacs.web import conditional
 from cloudpacs.web.deps import services
 
 router = APIRouter(tags=["Delete"])
@@ -14,7 +15,13 @@ router = APIRouter(tags=["Delete"])
 async def _delete(
     request: Request, study: str, series: str | None = None, sop: str | None = None
 ) -> JSONResponse:
-    removed = await run_in_threadpool(services(request).delete.delete, study, series, sop)
+    svc = services(request)
+    if conditional.has_preconditions(request):
+        records = await run_in_threadpool(svc.retrieve.instances, study, series, sop)
+        conditional.check_current(
+            request, conditional.content_version(records), conditional.last_modified(records)
+        )
+    removed = await run_in_threadpool(svc.delete.delete, study, series, sop)
     return JSONResponse({"deleted_instances": len(removed)})
 
 

@@ -10,6 +10,7 @@ from cloudpacs.dicom.attributes import Level
 from cloudpacs.errors import NotAcceptable
 from cloudpacs.services.query_model import keyword, parse_qido
 from cloudpacs.uids import check_uid
+from cloudpacs.web import conditional
 from cloudpacs.web.deps import base_url, services
 from cloudpacs.web.responses import dicom_json
 
@@ -46,7 +47,9 @@ async def _search(
         names = ", ".join(keyword(t) for t in result.ignored_keys)
         warnings.append(f'299 cloudpacs "Not supported as matching keys, ignored: {names}"')
     headers = {"Warning": ", ".join(warnings)} if warnings else None
-    return dicom_json(result.items, base_url(request), headers=headers)
+    response = dicom_json(result.items, base_url(request), headers=headers)
+    validators = conditional.of_body(bytes(response.body), conditional.REVALIDATE)
+    return conditional.not_modified(request, validators) or validators.applied(response)
 
 
 @router.get("/studies")

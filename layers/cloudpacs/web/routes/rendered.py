@@ -29,6 +29,7 @@ from cloudpacs.model import InstanceRecord
 from cloudpacs.services.rendered import RenderService
 from cloudpacs.services.retrieve import parse_frame_list
 from cloudpacs.services.thumbnails import ThumbnailService
+from cloudpacs.web import conditional
 from cloudpacs.web.accept import Acceptable, choose
 from cloudpacs.web.deps import services
 from cloudpacs.web.responses import multipart_response
@@ -77,6 +78,12 @@ def _params(request: Request, *, thumbnail: bool = False) -> RenderParams:
     return parse_params(request.query_params, thumbnail=thumbnail)
 
 
+def _validators(
+    records: list[InstanceRecord], numbers: list[int] | None, plan: MediaPlan, params: RenderParams
+) -> conditional.Validators:
+    return conditional.of_records(records, ("rendered", numbers, plan, params), conditional.PIXELS)
+
+
 async def _rendered_instance(
     request: Request, study: str, series: str, sop: str, numbers: list[int] | None
 ) -> Response:
@@ -87,13 +94,21 @@ async def _rendered_instance(
     plan = _media(_accept(request), several=count > 1)
     if plan.first_only:
         numbers = (numbers or [1])[:1]
+    validators = _validators([rec], numbers, plan, params)
+    if (cached := conditional.not_modified(request, validators)) is not None:
+        if numbers:
+            await run_in_threadpool(renderer.retrieve.check_frames, rec, numbers)
+        return cached
     _, images = await run_in_threadpool(renderer.frames, rec, numbers, params)
     if plan.multipart:
         encoded = await run_in_threadpool(_encode_each, images, plan.media_type, params)
         parts = [(plan.media_type, iter([data])) for data in encoded]
-        return multipart_response(plan.media_type, parts, transfer_syntax=None)
+        response = multipart_response(
+            plan.media_type, parts, transfer_syntax=None, boundary=validators.boundary
+        )
+        return validators.applied(response)
     data = await run_in_threadpool(image_output.encode, images, plan.media_type, params.quality)
-    return Response(data, media_type=plan.media_type)
+    return validators.applied(Response(data, media_type=plan.media_type))
 
 
 def _encode_each(images: list[Any], media_type: str, params: RenderParams) -> list[bytes]:
@@ -117,6 +132,9 @@ async def _rendered_many(request: Request, study: str, series: str | None = None
     renderer = _renderer(request)
     plan = _media(_accept(request), several=True, single_allowed=False)
     records = await run_in_threadpool(renderer.image_instances, study, series)
+    validators = _validators(records, None, plan, params)
+    if (cached := conditional.not_modified(request, validators)) is not None:
+        return cached
     parts = _parts(renderer, records, plan, params)
     first = await run_in_threadpool(next, parts)  # a failure is answered before streaming
 
@@ -124,7 +142,10 @@ async def _rendered_many(request: Request, study: str, series: str | None = None
         yield first
         yield from parts
 
-    return multipart_response(plan.media_type, body(), transfer_syntax=None)
+    response = multipart_response(
+        plan.media_type, body(), transfer_syntax=None, boundary=validators.boundary
+    )
+    return validators.applied(response)
 
 
 @router.get("/studies/{study}/rendered")
@@ -159,18 +180,25 @@ def _thumbnail_media(request: Request) -> tuple[RenderParams, str]:
     return _params(request, thumbnail=True), _media(_accept(request), several=False).media_type
 
 
+def _thumbnail_answer(request: Request, data: bytes, media: str) -> Response:
+    """A thumbnail is chosen and cached by the service: its validators are its bytes'."""
+    validators = conditional.of_body(data, conditional.PIXELS)
+    cached = conditional.not_modified(request, validators)
+    return cached or validators.applied(Response(data, media_type=media))
+
+
 @router.get("/studies/{study}/thumbnail")
 async def thumbnail_study(request: Request, study: str) -> Response:
     params, media = _thumbnail_media(request)
     data = await run_in_threadpool(_thumbnails(request).study, study, params, media)
-    return Response(data, media_type=media)
+    return _thumbnail_answer(request, data, media)
 
 
 @router.get("/studies/{study}/series/{series}/thumbnail")
 async def thumbnail_series(request: Request, study: str, series: str) -> Response:
     params, media = _thumbnail_media(request)
     data = await run_in_threadpool(_thumbnails(request).series, study, series, params, media)
-    return Response(data, media_type=media)
+    return _thumbnail_answer(request, data, media)
 
 
 @router.get("/studies/{study}/series/{series}/instances/{sop}/thumbnail")
@@ -178,7 +206,7 @@ async def thumbnail_instance(request: Request, study: str, series: str, sop: str
     params, media = _thumbnail_media(request)
     thumbnails = _thumbnails(request)
     data = await run_in_threadpool(thumbnails.instance, study, series, sop, None, params, media)
-    return Response(data, media_type=media)
+    return _thumbnail_answer(request, data, media)
 
 
 @router.get("/studies/{study}/series/{series}/instances/{sop}/frames/{frame_list}/thumbnail")
@@ -193,4 +221,4 @@ async def thumbnail_frame(
     data = await run_in_threadpool(
         thumbnails.instance, study, series, sop, numbers[0], params, media
     )
-    return Response(data, media_type=media)
+    return _thumbnail_answer(request, data, media)

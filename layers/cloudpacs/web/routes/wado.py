@@ -22,9 +22,10 @@ from fastapi.routing import APIRoute
 from cloudpacs.dicom import transcode
 from cloudpacs.errors import NotAcceptable
 from cloudpacs.model import InstanceRecord
-from cloudpacs.multipart import CRLF, closing, new_boundary, part_header
+from cloudpacs.multipart import CRLF, closing, part_header
 from cloudpacs.services.large_responses import LargeResponses
 from cloudpacs.services.retrieve import Frame, RetrieveService, parse_frame_list
+from cloudpacs.web import conditional
 from cloudpacs.web.accept import Acceptable, choose
 from cloudpacs.web.deps import base_url, services
 from cloudpacs.web.frame_plan import FramePlan, frame_plan
@@ -132,6 +133,11 @@ async def _retrieve(
     retrieve = svc.retrieve
     records = await run_in_threadpool(retrieve.instances, study, series, sop)
     plan = _plan(request.headers.get("accept"), records, single_allowed=sop is not None)
+    validators = conditional.of_records(
+        records, ("instances", plan.multipart, plan.transfer_syntax), conditional.REVALIDATE
+    )
+    if (cached := conditional.not_modified(request, validators)) is not None:
+        return cached
     if plan.transfer_syntax is not None:
         await run_in_threadpool(retrieve.check_convertible, records, plan.transfer_syntax)
     large = svc.large_responses
@@ -140,16 +146,18 @@ async def _retrieve(
     if not plan.multipart:
         rec = records[0]
         if plan.transfer_syntax is None:
-            return StreamingResponse(
+            single: Response = StreamingResponse(
                 retrieve.chunks(rec, CHUNK_BYTES),
                 media_type=f"{DICOM}; transfer-syntax={rec.transfer_syntax_uid}",
                 headers={"Content-Length": str(rec.size)},
             )
-        data = await run_in_threadpool(retrieve.converted, rec, plan.transfer_syntax)
-        return Response(data, media_type=f"{DICOM}; transfer-syntax={plan.transfer_syntax}")
-    boundary = new_boundary()
+        else:
+            data = await run_in_threadpool(retrieve.converted, rec, plan.transfer_syntax)
+            single = Response(data, media_type=f"{DICOM}; transfer-syntax={plan.transfer_syntax}")
+        return validators.applied(single)
+    boundary = validators.boundary
     body = _instance_stream(retrieve, records, plan.transfer_syntax, boundary)
-    return streamed_multipart(DICOM, body, boundary)
+    return validators.applied(streamed_multipart(DICOM, body, boundary))
 
 
 async def _redirect(
@@ -197,8 +205,13 @@ async def _metadata(
 ) -> Response:
     _check_json_accept(request)
     retrieve = services(request).retrieve
-    body = await run_in_threadpool(retrieve.metadata, study, series, sop)
-    return dicom_json(body, base_url(request))
+    scope = await run_in_threadpool(retrieve.metadata_scope, study, series, sop)
+    base = base_url(request)
+    validators = conditional.of_records(scope.records, ("metadata", base), conditional.REVALIDATE)
+    if (cached := conditional.not_modified(request, validators)) is not None:
+        return cached
+    body = await run_in_threadpool(retrieve.metadata_of, scope)
+    return validators.applied(dicom_json(body, base))
 
 
 @router.get("/studies/{study}/metadata")
@@ -231,11 +244,20 @@ async def retrieve_frames(
     numbers = parse_frame_list(frame_list)
     rec = (await run_in_threadpool(retrieve.instances, study, series, sop))[0]
     plan = frame_plan(request.headers.get("accept"), rec)
+    validators = conditional.of_records(
+        [rec], ("frames", numbers, plan.decode, plan.encode, plan.part_type), conditional.PIXELS
+    )
+    if (cached := conditional.not_modified(request, validators)) is not None:
+        await run_in_threadpool(retrieve.check_frames, rec, numbers)
+        return cached
     frames = await run_in_threadpool(
         retrieve.frames, rec, numbers, decode=plan.decode, encode=plan.encode
     )
     part_type = plan.part_type or transcode.frame_media_type(frames[0].transfer_syntax)
-    return multipart_response(part_type, _frame_parts(frames, plan), transfer_syntax=None)
+    response = multipart_response(
+        part_type, _frame_parts(frames, plan), transfer_syntax=None, boundary=validators.boundary
+    )
+    return validators.applied(response)
 
 
 # -- bulk data ---------------------------------------------------------------------------
@@ -249,8 +271,14 @@ async def retrieve_bulkdata(
     choose(request.headers.get("accept"), offer, "bulk data")
     retrieve = services(request).retrieve
     rec = (await run_in_threadpool(retrieve.instances, study, series, sop))[0]
+    validators = conditional.of_records([rec], ("bulkdata", tag_path), conditional.PIXELS)
+    if (cached := conditional.not_modified(request, validators)) is not None:
+        return cached
     value = await run_in_threadpool(retrieve.bulkdata, rec, tag_path)
-    return multipart_response(OCTET, [(OCTET, iter([value]))], transfer_syntax=None)
+    response = multipart_response(
+        OCTET, [(OCTET, iter([value]))], transfer_syntax=None, boundary=validators.boundary
+    )
+    return validators.applied(response)
 
 
 # -- rendered and thumbnail resources (PS3.18 §9.5): part of WADO-RS ----------------------
