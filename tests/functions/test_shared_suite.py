@@ -133,6 +133,34 @@ def test_delete_at_each_level(dicomweb_api: Api) -> None:
     assert api.client.get(f"/studies/{study}/metadata").status_code == 404
 
 
+def test_conditional_requests(dicomweb_api: Api) -> None:
+    api = dicomweb_api
+    study, series, objects = _study(count=2, series=1)
+    _stow(api, objects)
+    urls = [
+        (f"/studies/{study}/metadata", {}),
+        (f"/studies/{study}", {"Accept": MULTIPART_DICOM}),
+        (f"/studies/{study}/series/{series[0]}/instances/{_sop(objects[0])}/frames/1", {}),
+        ("/studies", {"Accept": DICOM_JSON}),
+    ]
+    seen = {}
+    for url, headers in urls:
+        first = api.client.get(url, headers=headers)
+        assert first.status_code == 200, url
+        seen[url] = first.headers["etag"]
+        cached = api.client.get(url, headers={**headers, "If-None-Match": seen[url]})
+        assert cached.status_code == 304 and cached.content == b"", url
+        assert cached.headers["etag"] == seen[url]
+    _stow(api, [ct_instance(study, series[0], 7, rows=32, columns=32)])
+    changed = api.client.get(urls[0][0], headers={"If-None-Match": seen[urls[0][0]]})
+    assert changed.status_code == 200 and len(changed.json()) == 3
+    stale = api.client.delete(f"/studies/{study}", headers={"If-Match": seen[urls[0][0]]})
+    assert stale.status_code == 412
+    current = changed.headers["etag"]
+    deleted = api.client.delete(f"/studies/{study}", headers={"If-Match": current})
+    assert deleted.status_code == 200 and deleted.json() == {"deleted_instances": 3}
+
+
 def test_refusals_have_the_status_ps3_18_names(dicomweb_api: Api) -> None:
     api = dicomweb_api
     _, _, objects = _study(count=1)
