@@ -150,7 +150,9 @@ def repair(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 2
     services = build_services(settings)
-    report = RepairService(services.index, services.blobs).sweep(fix=not args.dry_run)
+    report = RepairService(services.index, services.blobs, services.corrections).sweep(
+        fix=not args.dry_run
+    )
     print(json.dumps(report.__dict__, indent=2))
     return 1 if report.unreadable else 0
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from cloudpacs.model import InstanceRecord
 from cloudpacs.ports import AuditReader, AuditSink, BlobStore, EventSink, Index
 from cloudpacs.security.events import InstanceEvent, InstanceEventType, NullEventSink
+from cloudpacs.services.corrections import CorrectionService
 from cloudpacs.services.delete import DeleteService
 from cloudpacs.services.ingest import IngestService, StoreStatus
 from cloudpacs.services.query import QueryService
@@ -97,6 +98,7 @@ def build_services(
         query=QueryService(index, max_results=settings.qido_max_results),
         retrieve=RetrieveService(index, blobs),
         delete=DeleteService(index, blobs, on_deleted=[publish_deleted(events)]),
+        corrections=CorrectionService(index, blobs, on_updated=[publish_updated(events)]),
         audit=sink,
         audit_reader=reader,
         events=events,
@@ -120,6 +122,15 @@ def publish_deleted(events: EventSink) -> Callable[[InstanceRecord], None]:
 
     def hook(record: InstanceRecord) -> None:
         _publish(events, InstanceEventType.DELETED, record)
+
+    return hook
+
+
+def publish_updated(events: EventSink) -> Callable[[InstanceRecord], None]:
+    """Correction hook: ``InstancesUpdated`` for each instance rewritten."""
+
+    def hook(record: InstanceRecord) -> None:
+        _publish(events, InstanceEventType.UPDATED, record)
 
     return hook
 

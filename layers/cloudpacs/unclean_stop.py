@@ -26,7 +26,7 @@ def start_run(services: Services, data_dir: Path) -> threading.Thread | None:
     if not unclean:
         return None
     log.warning("the last run did not stop cleanly: checking objects against the index")
-    repair = RepairService(services.index, services.blobs)
+    repair = RepairService(services.index, services.blobs, services.corrections)
     thread = threading.Thread(target=repair.sweep, name="repair-sweep", daemon=True)
     thread.start()
     return thread

@@ -157,7 +157,7 @@ def _cors(origins: Sequence[str]) -> apigw.CorsOptions | None:
         return None
     return apigw.CorsOptions(
         allow_origins=list(origins),
-        allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+        allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
         allow_headers=CORS_HEADERS,
         expose_headers=EXPOSED_HEADERS,
         allow_credentials=False,

@@ -2,8 +2,10 @@
 
 All routes live under ``/dicom-web`` (PS3.18 §8). Reads go to ``qido`` (search) and ``wado``
 (retrieve). Every write to the archive goes to ``stow``: STOW-RS, the large-upload endpoints
-(DESIGN.md §5) and DELETE at the three levels. Keeping delete with the write side means one role
-holds ``s3:DeleteObject`` and index deletes, and no read function can change the archive.
+(DESIGN.md §5), DELETE at the three levels and corrections (``PATCH`` of a study, the merge
+of patients: the write scope at the edge, the ``admin`` role inside). Keeping delete with the
+write side means one role holds ``s3:DeleteObject`` and index deletes, and no read function
+can change the archive.
 De-identification jobs (issue 7) go to ``deidentify``, which reads the archive's index and
 queues work for the anonymize function. The de-identified research copy has its own root,
 ``/research/dicom-web``, read-only (the QIDO-RS and WADO-RS paths), served by ``research``,
@@ -39,6 +41,7 @@ class Route:
             "GET": scopes.READ,
             "HEAD": scopes.READ,
             "POST": scopes.WRITE,
+            "PATCH": scopes.WRITE,
             "DELETE": scopes.DELETE,
         }[self.method]
 
@@ -75,6 +78,8 @@ _ROUTES: tuple[Route, ...] = (
     *_many("POST", "stow", "/studies", STUDY, "/uploads"),
     Route("GET", BASE + "/uploads/{upload}", "stow"),
     *_many("DELETE", "stow", STUDY, SERIES, INSTANCE),
+    Route("PATCH", BASE + STUDY, "stow"),
+    Route("POST", BASE + "/patients/{patient}/merge", "stow"),
     Route("POST", BASE + STUDY + "/deidentify", "deidentify"),
     Route("GET", BASE + "/jobs/{job}", "deidentify"),
     *_many("GET", "research", *SEARCHES, *RETRIEVES, base=RESEARCH),

@@ -36,6 +36,7 @@ ANONYMOUS = "anonymous"
 _CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _REQUEST_ID = re.compile(r"[\x21-\x7e]{1,128}")
 _ADDRESS = re.compile(r"[0-9A-Za-z.:_\-\[\]%]{1,64}")
+_KEYWORD = re.compile(r"[A-Za-z][A-Za-z0-9]{0,63}")
 _ROLE_NAMES = frozenset(role.value for role in Role)
 _STUDY, _SERIES, _SOP = "0020000D", "0020000E", "00080018"
 
@@ -136,6 +137,8 @@ class AuditEvent:
     reason: str | None = None
     """A machine code (``forbidden``, ``token_expired``, ``not_found``), never free text."""
     auth_method: str | None = None
+    previous: dict[str, str] | None = None
+    """What a correction replaced: attribute keyword -> the value held before."""
     event_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     version: int = SCHEMA_VERSION
 
@@ -156,6 +159,15 @@ class AuditEvent:
         _check(_optional(_CODE, self.reason), "reason", self.reason)
         _check(_optional(_CODE, self.auth_method), "auth_method", self.auth_method)
         _check(self.instance_count is None or self.instance_count >= 0, "instance_count", None)
+        _check(
+            self.previous is None
+            or all(
+                _KEYWORD.fullmatch(k) is not None and isinstance(v, str) and len(v) <= 1024
+                for k, v in self.previous.items()
+            ),
+            "previous",
+            None,
+        )
 
     @classmethod
     def record(
@@ -172,6 +184,7 @@ class AuditEvent:
         reason: str | None = None,
         source_address: str | None = None,
         time: str | None = None,
+        previous: dict[str, str] | None = None,
     ) -> AuditEvent:
         """The event for one transaction of ``identity`` (None: not authenticated)."""
         uids = uids or AuditUids()
@@ -191,6 +204,7 @@ class AuditEvent:
             instance_count=instance_count,
             reason=reason,
             auth_method=identity.auth_method.value if identity else None,
+            previous=previous,
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Change events: one per stored or deleted instance, for other systems to react to.
 
 Ingest publishes ``InstanceStored`` after the object is stored and indexed; delete publishes
-``InstanceDeleted`` after the index entry is removed. Events go to an ``EventSink``: an
+``InstanceDeleted`` after the index entry is removed; a correction publishes
+``InstancesUpdated`` for each instance it rewrote. Events go to an ``EventSink``: an
 in-process hook locally, an EventBridge bus in AWS (source ``cloudpacs``, detail-type the event
 type). Events carry UIDs, SOP class, modality and size, never patient attributes. Delivery is
 at least once: a consumer must be idempotent (``event_id`` helps it to be). The schema is
@@ -29,6 +30,8 @@ _MODALITY = re.compile(r"[A-Z0-9_]{1,16}")
 class InstanceEventType(enum.StrEnum):
     STORED = "InstanceStored"
     DELETED = "InstanceDeleted"
+    UPDATED = "InstancesUpdated"
+    """Attributes of a stored instance were corrected (``services.corrections``)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -26,6 +26,8 @@ class Action(enum.StrEnum):
     UPLOAD = "upload"
     """Large uploads through a presigned URL (DESIGN.md §5)."""
     DELETE = "delete"
+    UPDATE = "update"
+    """Corrections of patient and study attributes, patient merges (``services.corrections``)."""
     DEIDENTIFY = "deidentify"
     READ_AUDIT = "read_audit"
     SEARCH_RESEARCH = "search_research"

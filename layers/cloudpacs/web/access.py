@@ -40,6 +40,7 @@ from cloudpacs.security.permissions import Action, authorize
 from cloudpacs.web.deps import ResearchRoute
 from cloudpacs.web.routes import (
     audit,
+    corrections,
     deidentify,
     delete,
     ops,
@@ -98,6 +99,9 @@ ROUTE_ACTIONS: Mapping[Endpoint, Access] = MappingProxyType(
         delete.delete_study: Action.DELETE,  # /studies/{study}
         delete.delete_series: Action.DELETE,  # .../series/{series}
         delete.delete_instance: Action.DELETE,  # .../instances/{sop}
+        # Corrections (docs/corrections.md)          {base}/...
+        corrections.update_study: Action.UPDATE,  # PATCH /studies/{study}
+        corrections.merge_patient: Action.UPDATE,  # POST /patients/{patient}/merge
         # Large uploads (DESIGN.md §5)                {base}/...
         uploads.create_upload: Action.UPLOAD,  # POST /uploads
         uploads.upload_status: Action.UPLOAD,  # GET /uploads/{upload}

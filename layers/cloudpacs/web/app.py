@@ -29,6 +29,7 @@ from cloudpacs.web.head import HeadAsGet
 from cloudpacs.web.metrics import HttpMetrics
 from cloudpacs.web.routes import (
     audit,
+    corrections,
     deidentify,
     delete,
     ops,
@@ -47,6 +48,7 @@ DICOMWEB_ROUTERS: dict[str, APIRouter] = {
     "wado": wado.router,
     "stow": stow.router,
     "delete": delete.router,
+    "corrections": corrections.router,
     "uploads": uploads.router,
     "inbox": uploads.inbox_router,
     "deidentify": deidentify.router,

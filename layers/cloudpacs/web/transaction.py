@@ -56,6 +56,8 @@ class Transaction:
     reason: str | None = None
     """Audit reason code (``token_expired``, ``forbidden``, ...); default: from the status."""
     records: list[InstanceRecord] = field(default_factory=list)
+    previous: dict[str, str] | None = None
+    """What a correction replaced (``web.routes.corrections``)."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -84,6 +86,7 @@ class Transaction:
             instance_count=len(records) if self.action in _COUNTED else None,
             reason=self.reason or reason_for_status(status),
             source_address=self.source_address,
+            previous=self.previous,
         )
 
     def _uids(self, records: list[InstanceRecord]) -> AuditUids:
@@ -115,7 +118,7 @@ def count_deleted(record: InstanceRecord) -> None:
         transaction.note(record)
 
 
-_COUNTED = frozenset({Action.STORE.value, Action.DELETE.value})
+_COUNTED = frozenset({Action.STORE.value, Action.DELETE.value, Action.UPDATE.value})
 
 
 def path_uids_of(path: str) -> AuditUids:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from cloudpacs.adapters.local.inbox_worker import InboxWorker
 from cloudpacs.ports import AuditReader, AuditSink, BlobStore, EventSink, Index
+from cloudpacs.services.corrections import CorrectionService
 from cloudpacs.services.deid_jobs import DeidJobs
 from cloudpacs.services.deid_model import TaskQueue
 from cloudpacs.services.deid_worker import DeidWorker
@@ -31,6 +32,8 @@ class Services:
     audit_reader: AuditReader | None
     """Where ``GET /audit`` reads from; None when the trail is read elsewhere (CloudWatch)."""
     events: EventSink
+    corrections: CorrectionService | None = None
+    """Attribute corrections and patient merges; None in the research store (read-only)."""
     uploads: UploadService | None = None
     """Large uploads through the inbox (``wiring.large_objects``); None where not configured."""
     large_responses: LargeResponses | None = None
