@@ -15,6 +15,7 @@ import base64
 import io
 import json
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,7 +38,7 @@ from cloudpacs.settings import load_settings
 from cloudpacs.web.app import create_app
 from tests.support.multipart_body import stow_body
 from tests.support.server import live_server
-from tests.support.synthetic import ct_instance, ct_study
+from tests.support.synthetic import Patient, ct_instance, ct_study
 from tests.unit.security.jwks_server import JwksServer
 
 ISSUER = "https://idp.example.org/cloudpacs"
@@ -49,6 +50,7 @@ ORIGIN = "https://viewer.example.org"
 SEARCH, RETRIEVE, STORE, UPLOAD = "search", "retrieve", "store", "upload"
 DELETE, AUDIT = "delete", "read_audit"
 DEIDENTIFY, SEARCH_R, RETRIEVE_R = "deidentify", "search_research", "retrieve_research"
+UPDATE = "update"
 ROLES: dict[str, tuple[str, ...]] = {
     "viewer": ("viewer",),
     "technologist": ("technologist",),
@@ -62,7 +64,18 @@ ALLOWED: dict[str, set[str]] = {
     "viewer": {SEARCH, RETRIEVE},
     "technologist": {SEARCH, RETRIEVE, STORE, UPLOAD},
     "researcher": {SEARCH_R, RETRIEVE_R},  # the de-identified research root only (issue 7)
-    "admin": {SEARCH, RETRIEVE, STORE, UPLOAD, DELETE, AUDIT, DEIDENTIFY, SEARCH_R, RETRIEVE_R},
+    "admin": {
+        SEARCH,
+        RETRIEVE,
+        STORE,
+        UPLOAD,
+        DELETE,
+        UPDATE,
+        AUDIT,
+        DEIDENTIFY,
+        SEARCH_R,
+        RETRIEVE_R,
+    },
     "viewer+technologist": {SEARCH, RETRIEVE, STORE, UPLOAD},
     "no-group": set(),
     "unknown-group": set(),
@@ -108,12 +121,16 @@ class Pacs:
         return sign(self.key, token_claims(groups, username, **claims))
 
     def seed(self, instances: int = 2) -> Study:
-        """A study stored through the service (not a request: it leaves no audit event)."""
-        study_uid, objects = ct_study(instances, series=1, rows=8, columns=8)
+        """A study stored through the service (not a request: it leaves no audit event),
+        of a patient of its own."""
+        patient = Patient(patient_id=f"P-{uuid.uuid4().hex[:12]}")
+        study_uid, objects = ct_study(instances, series=1, rows=8, columns=8, patient=patient)
         for data in objects:
             assert self.services.ingest.store(data).ok
         first = pydicom.dcmread(io.BytesIO(objects[0]))
-        return Study(study_uid, str(first.SeriesInstanceUID), str(first.SOPInstanceUID))
+        return Study(
+            study_uid, str(first.SeriesInstanceUID), str(first.SOPInstanceUID), patient.patient_id
+        )
 
 
 @dataclass(frozen=True)
@@ -121,6 +138,7 @@ class Study:
     study: str
     series: str
     sop: str
+    patient: str = ""
 
 
 def token_claims(groups: tuple[str, ...], username: str, **overrides: Any) -> dict[str, Any]:
@@ -235,6 +253,7 @@ class Case:
     """Act on a study seeded for this request alone (delete)."""
     accept: str | None = None
     json: dict[str, Any] | None = None
+    headers: dict[str, str] | None = None
 
     @property
     def research(self) -> bool:
@@ -243,6 +262,8 @@ class Case:
 
 
 _I = "/studies/{study}/series/{series}/instances/{sop}"
+NEW_NAME = {"00100010": {"vr": "PN", "Value": [{"Alphabetic": "Roe^Richard"}]}}
+MERGE_TARGET = {"PatientID": {"vr": "LO", "Value": ["P-MERGED"]}}
 RESEARCH_ROOT = "//research/dicom-web"
 ROUTES = [
     Case(SEARCH, "GET", "/studies"),
@@ -274,6 +295,8 @@ ROUTES = [
     Case(DELETE, "DELETE", "/studies/{study}", fresh=True),
     Case(DELETE, "DELETE", "/studies/{study}/series/{series}", fresh=True),
     Case(DELETE, "DELETE", _I, fresh=True),
+    Case(UPDATE, "PATCH", "/studies/{study}", fresh=True, json=NEW_NAME, headers={"If-Match": "*"}),
+    Case(UPDATE, "POST", "/patients/{patient}/merge", fresh=True, json=MERGE_TARGET),
     Case(AUDIT, "GET", "//metrics"),
     Case(AUDIT, "GET", "//audit"),
     Case(DEIDENTIFY, "POST", "/studies/{study}/deidentify", 202, json={"profile": "basic"}),
@@ -325,12 +348,20 @@ def test_role_route_matrix(
             0
         ].upload_id
     path = case.path.format(
-        study=study.study, series=study.series, sop=study.sop, upload=upload, job=job
+        study=study.study,
+        series=study.series,
+        sop=study.sop,
+        upload=upload,
+        job=job,
+        patient=study.patient or "P-NONE",
     )
     url = pacs.root + path[1:] if path.startswith("//") else path
     kwargs: dict[str, Any] = {}
-    if case.accept:
-        kwargs["headers"] = {"Accept": case.accept}
+    if case.accept or case.headers:
+        kwargs["headers"] = {
+            **({"Accept": case.accept} if case.accept else {}),
+            **(case.headers or {}),
+        }
     if case.json is not None:
         kwargs["json"] = case.json
     stored_uid = None
@@ -379,7 +410,11 @@ def test_role_route_matrix(
             assert event[name] == value, name
     if case.fresh and allowed:
         assert event["instance_count"] == 1
-        assert response.json() == {"deleted_instances": 1}
+        if case.method == "DELETE":
+            assert response.json() == {"deleted_instances": 1}
+        else:
+            assert response.json()["updatedInstances"] == 1
+            assert event["previous"]
 
 
 def test_matrix_covers_every_protected_route(pacs: Pacs) -> None:

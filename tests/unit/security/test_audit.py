@@ -192,8 +192,9 @@ def test_no_phi_from_a_dicom_json_dataset() -> None:
     assert set(json.loads(line)) == {
         "time", "actor", "roles", "source_address", "action", "outcome", "status",
         "request_id", "entry_point", "study_uid", "series_uid", "sop_uid",
-        "instance_count", "reason", "auth_method", "event_id", "version",
+        "instance_count", "reason", "auth_method", "previous", "event_id", "version",
     }  # fmt: skip
+    assert json.loads(line)["previous"] is None  # only corrections keep previous values
 
 
 def test_no_phi_from_a_pydicom_dataset() -> None:
