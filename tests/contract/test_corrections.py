@@ -3,7 +3,9 @@ and an update a crash interrupts finished or rolled back by the repair sweep, ne
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 from typing import Any
 
 import pydicom
@@ -92,7 +94,9 @@ def test_update_rewrites_every_object_and_the_index(adapters: Adapters) -> None:
 def test_one_update_of_a_study_at_a_time(adapters: Adapters) -> None:
     services = _services(adapters)
     study, _ = _stored_study(services)
-    services.blobs.put(journal_key(study), b"{}", sha256="0" * 64, overwrite=False)
+    services.blobs.put(
+        journal_key(study), b"{}", sha256=hashlib.sha256(b"{}").hexdigest(), overwrite=False
+    )
     assert services.corrections is not None
     with pytest.raises(Conflict):
         services.corrections.update_study(study, CHANGES)
@@ -134,3 +138,30 @@ def test_an_interrupted_update_is_finished_or_rolled_back(
         assert report.updates_finished == []
     assert report.indexed == [] and report.dangling == [] and report.unreadable == []
     assert RepairService(services.index, services.blobs).sweep().updates_finished == []
+
+
+def test_a_correction_takes_over_a_journal_left_long_ago(adapters: Adapters) -> None:
+    services = _services(adapters)
+    study, _ = _stored_study(services)
+    crashing = CorrectionService(
+        services.index,
+        CrashAfter(services.blobs, ".dcm", 2),  # type: ignore[arg-type]
+    )
+    with pytest.raises(OSError):
+        crashing.update_study(study, CHANGES)  # dies half applied: journal left behind
+    journal = json.loads(services.blobs.get(journal_key(study)))
+    assert services.corrections is not None
+    with pytest.raises(Conflict):  # a recent journal: another correction may be running
+        services.corrections.update_study(study, CHANGES)
+    journal["started"] = "2020-01-01T00:00:00.000Z"
+    data = json.dumps(journal).encode()
+    services.blobs.put(
+        journal_key(study), data, sha256=hashlib.sha256(data).hexdigest(), overwrite=True
+    )
+    later = parse_changes({"00100010": {"vr": "PN", "Value": [{"Alphabetic": "Poe^Edgar"}]}})
+    assert services.corrections.update_study(study, later).previous == {
+        "PatientName": "Roe^Richard"  # the interrupted correction was finished first
+    }
+    assert _names(services, study) == {"Poe^Edgar"}
+    record = services.index.get_study(study)
+    assert record is not None and record.attrs["00080050"]["Value"] == ["ACC-FIXED"]

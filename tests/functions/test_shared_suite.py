@@ -161,6 +161,26 @@ def test_conditional_requests(dicomweb_api: Api) -> None:
     assert deleted.status_code == 200 and deleted.json() == {"deleted_instances": 3}
 
 
+def test_correction_of_a_study(dicomweb_api: Api) -> None:
+    api = dicomweb_api
+    study, _, objects = _study(count=3, series=2)
+    _stow(api, objects)
+    version = api.client.get(f"/studies/{study}/metadata").headers["etag"]
+    fix = {"00100010": {"vr": "PN", "Value": [{"Alphabetic": "Roe^Richard"}]}}
+    headers = {"Content-Type": DICOM_JSON}
+    assert api.client.patch(f"/studies/{study}", json=fix, headers=headers).status_code == 428
+    fixed = api.client.patch(
+        f"/studies/{study}", json=fix, headers={**headers, "If-Match": version}
+    )
+    assert fixed.status_code == 200, fixed.text
+    assert fixed.json()["updatedInstances"] == 3
+    assert fixed.json()["previous"] == {"PatientName": "Doe^Jane"}
+    [found] = api.client.get("/studies", params={"StudyInstanceUID": study}).json()
+    assert found["00100010"]["Value"] == [{"Alphabetic": "Roe^Richard"}]
+    for item in api.client.get(f"/studies/{study}/metadata").json():
+        assert item["00100010"]["Value"] == [{"Alphabetic": "Roe^Richard"}]
+
+
 def test_refusals_have_the_status_ps3_18_names(dicomweb_api: Api) -> None:
     api = dicomweb_api
     _, _, objects = _study(count=1)

@@ -26,6 +26,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from cloudpacs.dicom import corrections
 from cloudpacs.dicom.corrections import Change
@@ -34,7 +35,7 @@ from cloudpacs.errors import Conflict, NotFound
 from cloudpacs.keys import instance_key, study_prefix
 from cloudpacs.model import InstanceRecord, StudyKeys
 from cloudpacs.ports import BlobExists, BlobNotFound, BlobStore, Index
-from cloudpacs.security.audit import utc_now
+from cloudpacs.security.audit import parse_time, utc_now
 from cloudpacs.uids import check_uid
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,9 @@ log = logging.getLogger(__name__)
 UpdatedHook = Callable[[InstanceRecord], None]
 Precondition = Callable[[list[InstanceRecord]], None]
 STAGING, APPLYING = "staging", "applying"
+STALE_AFTER = timedelta(minutes=30)
+"""No correction runs this long (Lambda stops a function after 15 minutes): a journal this
+old is debris of a crash, finished or rolled back by the next correction of the study."""
 PATIENT_ID = "00100020"
 
 
@@ -100,7 +104,12 @@ class CorrectionService:
             "instances": [[r.series_uid, r.sop_uid] for r in records],
         }
         try:
-            self._write_journal(study, journal, overwrite=False)
+            try:
+                self._write_journal(study, journal, overwrite=False)
+            except BlobExists:
+                if not self._take_over_stale(study):
+                    raise
+                self._write_journal(study, journal, overwrite=False)
         except BlobExists:
             raise Conflict(
                 f"an update of study {study} is in progress (or was interrupted: the repair "
@@ -180,25 +189,48 @@ class CorrectionService:
 
     # -- recovery (the repair sweep) ----------------------------------------------------
     def recover(self) -> RecoveryReport:
-        """Finish or roll back every update a crash interrupted."""
+        """Finish or roll back every update a crash interrupted (run it when no correction
+        is running, as the repair sweep is run)."""
         report = RecoveryReport()
         for study in self._interrupted():
-            try:
-                journal = json.loads(self.blobs.get(journal_key(study)))
-            except (BlobNotFound, ValueError):
-                self._drop_strays(study)
-                continue
-            members = [(str(series), str(sop)) for series, sop in journal.get("instances", [])]
-            if journal.get("state") == APPLYING:
-                for series, sop in members:
-                    self._finish(study, series, sop)
-                self._clean(study, members)
+            outcome = self._recover_study(study)
+            if outcome == APPLYING:
                 report.finished.append(study)
-            else:
-                self._clean(study, members)
-                self._drop_strays(study)
+            elif outcome == STAGING:
                 report.rolled_back.append(study)
         return report
+
+    def _recover_study(self, study: str) -> str | None:
+        """Finish (``applying``) or roll back (``staging``) the study's journal; the state
+        it was in, or None when there was only debris."""
+        try:
+            journal = json.loads(self.blobs.get(journal_key(study)))
+        except (BlobNotFound, ValueError):
+            self._drop_strays(study)
+            return None
+        members = [(str(series), str(sop)) for series, sop in journal.get("instances", [])]
+        if journal.get("state") == APPLYING:
+            for series, sop in members:
+                self._finish(study, series, sop)
+            self._clean(study, members)
+            return APPLYING
+        self._clean(study, members)
+        self._drop_strays(study)
+        return STAGING
+
+    def _take_over_stale(self, study: str) -> bool:
+        """Recover a journal older than any correction can run (a process that died
+        without a sweep after it, such as a Lambda function that timed out)."""
+        try:
+            journal = json.loads(self.blobs.get(journal_key(study)))
+            started = parse_time(str(journal["started"]))
+        except (BlobNotFound, ValueError, KeyError):
+            return False
+        if datetime.now(UTC) - started < STALE_AFTER:
+            return False
+        log.warning("taking over the interrupted correction of study %s", study)
+        self._recover_study(study)
+        return True
 
     def _interrupted(self) -> Iterator[str]:
         seen: set[str] = set()
