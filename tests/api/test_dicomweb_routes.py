@@ -196,3 +196,20 @@ def test_health_and_metrics(base_url: str, http: httpx.Client) -> None:
     assert "cloudpacs_instances_stored_total 2.0" in text
     assert 'cloudpacs_http_requests_total{method="GET"' in text
     assert "cloudpacs_http_request_seconds_bucket" in text
+
+
+def test_as_stored_multipart_answers_carry_their_length(http: httpx.Client) -> None:
+    study_uid, objects = ct_study(3, series=2, rows=16, columns=16)
+    _store_bytes(http, objects)
+    accept = {"Accept": 'multipart/related; type="application/dicom"'}
+    whole = http.get(f"/studies/{study_uid}", headers=accept)
+    assert whole.headers.get("transfer-encoding") is None
+    assert int(whole.headers["content-length"]) == len(whole.content)
+    assert http.head(f"/studies/{study_uid}", headers=accept).headers["content-length"] == str(
+        len(whole.content)
+    )
+    converted = http.get(
+        f"/studies/{study_uid}",
+        headers={"Accept": accept["Accept"] + "; transfer-syntax=1.2.840.10008.1.2.5"},
+    )
+    assert converted.status_code == 200 and converted.content.endswith(b"--\r\n")
