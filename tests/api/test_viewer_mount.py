@@ -72,6 +72,9 @@ def test_index_and_client_routes_are_rebased_onto_viewer(
         assert 'src="/viewer/app.bundle.0f61.js"' in page.text
         assert 'href="/viewer/manifest.json"' in page.text
         assert 'href="//cdn.example/x"' in page.text  # scheme-relative URLs are left alone
+        policy = page.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+        assert "connect-src 'self'" in policy
 
 
 def test_scripts_and_styles_load_chunks_and_fonts_from_viewer(

@@ -24,6 +24,7 @@ import html
 import logging
 from functools import cached_property
 from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
 from starlette.responses import (
@@ -39,6 +40,7 @@ from cloudpacs.settings import Settings
 from cloudpacs.viewer.base_path import rebase_asset, rebase_index
 from cloudpacs.viewer.config import Thumbnails, app_config, app_config_js
 from cloudpacs.viewer.package import PACKAGE, VERSION, ViewerCache
+from cloudpacs.viewer.policy import content_security_policy
 
 log = logging.getLogger(__name__)
 PREFIX = "/viewer"
@@ -96,7 +98,15 @@ class ViewerMount:
             return FileResponse(target)
         if parts and "." in parts[-1] and target.name != "index.html":
             return PlainTextResponse("not found", status_code=404)
-        return HTMLResponse(self.index, headers=_NO_STORE)
+        return HTMLResponse(self.index, headers={**_NO_STORE, **self.policy})
+
+    @cached_property
+    def policy(self) -> dict[str, str]:
+        """The page's Content Security Policy (the one the AWS viewer is served with), with
+        the configured DICOMweb origin when it is not this server."""
+        public = self.settings.public_base_url
+        connect = [_origin(public)] if public else []
+        return {"Content-Security-Policy": content_security_policy(connect)}
 
     def config_js(self, scope: Scope) -> str:
         root = self.settings.public_base_url or self._request_root(scope)
@@ -125,6 +135,11 @@ class ViewerMount:
     @cached_property
     def _rebased(self) -> dict[str, bytes | None]:
         return {}
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _missing_page(reason: str) -> str:
