@@ -16,6 +16,7 @@ from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
 from cdk_app.pipeline_settings import PipelineSettings
 from cdk_app.settings import DEFAULT_STAGES_FILE, StageConfigError, load_settings
 from cdk_app.stage import PLACEHOLDER_ACCOUNT, CloudPacsStage
+from cloudpacs.viewer.package import DEFAULT_CACHE, ViewerCache
 from stacks.api.assets import LambdaAssets
 from stacks.dimse.image import BridgeImage
 from stacks.pipeline.stack import PipelineStack
@@ -39,6 +40,7 @@ def build_app(
     *,
     assets: LambdaAssets | None = None,
     bridge_image: BridgeImage | None = None,
+    viewer_dist: Path | None = None,
     context: Mapping[str, Any] | None = None,
     outdir: str | None = None,
 ) -> App:
@@ -56,6 +58,7 @@ def build_app(
             settings=stage_settings,
             assets=assets or LambdaAssets(),
             bridge_image=bridge_image or BridgeImage(),
+            viewer_dist=viewer_dist if viewer_dist is not None else fetched_viewer(),
             commit=commit,
         )
         for name, stage_settings in settings.stages.items()
@@ -64,6 +67,12 @@ def build_app(
         add_pipeline(app, settings.pipeline, stages)
     add_compliance_checks(app)
     return app
+
+
+def fetched_viewer() -> Path | None:
+    """The viewer ``cloudpacs viewer fetch`` cached in the repository, if it is there."""
+    cache = ViewerCache(CDK_JSON.parent / DEFAULT_CACHE)
+    return cache.dist if cache.available() else None
 
 
 def add_pipeline(

@@ -1,8 +1,10 @@
-"""One deployment stage of cloudpacs: storage, auth, API, DIMSE and monitoring stacks."""
+"""One deployment stage of cloudpacs: storage, auth, viewer hosting, API, viewer app, DIMSE
+and monitoring stacks."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from aws_cdk import Environment, Stage, Tags
 from constructs import Construct
@@ -17,6 +19,8 @@ from stacks.dimse.stack import DimseStack
 from stacks.monitoring.stack import MonitoringStack
 from stacks.names import StageNames
 from stacks.storage.stack import StorageStack
+from stacks.viewer.app import ViewerAppStack
+from stacks.viewer.hosting import ViewerHostingStack
 
 # Offline synth without credentials still needs a concrete account (no lookups are made).
 PLACEHOLDER_ACCOUNT = "000000000000"
@@ -35,6 +39,7 @@ class CloudPacsStage(Stage):
         settings: StageSettings,
         assets: LambdaAssets,
         bridge_image: BridgeImage,
+        viewer_dist: Path | None = None,
         commit: str = "unknown",
     ) -> None:
         env = stage_environment(settings)
@@ -76,6 +81,17 @@ class CloudPacsStage(Stage):
             retain_users=retain,
             **common,
         )
+        self.viewer = ViewerHostingStack(
+            self,
+            "Viewer",
+            stack_name=f"cloudpacs-{name}-viewer",
+            description=f"cloudpacs {name}: OHIF viewer hosting (private bucket, CloudFront)",
+            bucket_name=names.viewer_bucket,
+            access_log_expiry_days=settings.access_log_expiry_days,
+            retain=retain,
+            **common,
+        )
+        cors_origins = (*settings.cors_origins, self.viewer.origin)
         self.api = ApiStack(
             self,
             "Api",
@@ -91,7 +107,7 @@ class CloudPacsStage(Stage):
             ingest_timeout_seconds=settings.ingest_timeout_seconds,
             log_retention_days=settings.log_retention_days,
             retain_logs=retain,
-            cors_origins=settings.cors_origins,
+            cors_origins=cors_origins,
             api_rate_limit=settings.api_rate_limit,
             api_burst_limit=settings.api_burst_limit,
             waf_rate_limit=settings.waf_rate_limit,
@@ -100,6 +116,18 @@ class CloudPacsStage(Stage):
             ),
             lambda_deployment=settings.lambda_deployment,
             commit=commit,
+            **common,
+        )
+        self.viewer_app = ViewerAppStack(
+            self,
+            "ViewerApp",
+            stack_name=f"cloudpacs-{name}-viewer-app",
+            description=f"cloudpacs {name}: OHIF viewer files, its configuration and login",
+            hosting=self.viewer,
+            auth=self.auth,
+            api=self.api,
+            names=names,
+            dist=viewer_dist,
             **common,
         )
         tls_secret = settings.dimse_tls_secret
@@ -145,6 +173,9 @@ class CloudPacsStage(Stage):
         )
         self.api.add_stack_dependency(self.storage)
         self.api.add_stack_dependency(self.auth)
+        self.api.add_stack_dependency(self.viewer)
+        for before in (self.viewer, self.auth, self.api):
+            self.viewer_app.add_stack_dependency(before)
         self.dimse.add_stack_dependency(self.storage)
         self.dimse.add_stack_dependency(self.api)
         Tags.of(self).add("project", "cloudpacs")

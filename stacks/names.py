@@ -40,6 +40,11 @@ class StageNames:
         return f"cloudpacs-{self.stage}-dicom-{self.account}-{self.region}"
 
     @property
+    def viewer_bucket(self) -> str:
+        """The OHIF viewer's files (``stacks.viewer``): no patient data."""
+        return f"cloudpacs-{self.stage}-viewer-{self.account}-{self.region}"
+
+    @property
     def inbox_bucket(self) -> str:
         return f"cloudpacs-{self.stage}-inbox-{self.account}-{self.region}"
 

@@ -10,6 +10,7 @@ kind; a wildcard of a kind not listed stops synth, so a new one is reviewed befo
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -67,7 +68,7 @@ def _nag_text(value: Any) -> str:
     if isinstance(value, dict) and "Fn::Join" in value:
         separator, parts = value["Fn::Join"]
         return str(separator).join(_nag_text(part) for part in parts)
-    raise ValueError(f"cannot name the cdk-nag finding of {value!r}")
+    return json.dumps(value, separators=(",", ":"))  # other intrinsics: as cdk-nag prints them
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -8,6 +8,8 @@ every session with asset hashing. ``make synth`` uses the real folders.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from cdk_app.toolchain import use_project_node
@@ -51,12 +53,31 @@ def bridge_image(tmp_path_factory: pytest.TempPathFactory) -> BridgeImage:
     return BridgeImage(context_dir=context)
 
 
+VIEWER_FILES = {
+    "index.html": "<!doctype html><title>OHIF</title>",
+    "app-config.js": "window.config = {};  // the package's own, replaced at deploy",
+    "app.bundle.js": "",
+}
+"""A stand-in for the fetched OHIF ``dist/``."""
+
+
 @pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory, bridge_image: BridgeImage) -> Synthesized:
+def viewer_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dist = tmp_path_factory.mktemp("viewer-dist")
+    for name, text in VIEWER_FILES.items():
+        (dist / name).write_text(text)
+    return dist
+
+
+@pytest.fixture(scope="session")
+def synthesized(
+    tmp_path_factory: pytest.TempPathFactory, bridge_image: BridgeImage, viewer_dist: Path
+) -> Synthesized:
     root = tmp_path_factory.mktemp("cdk")
     app = build_app(
         assets=placeholder_assets(root),
         bridge_image=bridge_image,
+        viewer_dist=viewer_dist,
         outdir=str(root / "cdk.out"),
         # Report cdk-nag findings in validation-report.json (checked by test_nag) instead of
         # raising, so the template tests still run and say what else is wrong.

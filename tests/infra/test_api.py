@@ -3,6 +3,7 @@ throttling, the WAF, and the functions with their layer and least-privilege role
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -193,16 +194,22 @@ def test_ingest_consumes_the_inbox_queue(synthesized: Synthesized, stage: str) -
 @pytest.mark.parametrize("stage", STAGES)
 def test_functions_answer_cors_from_the_stage_origins(synthesized: Synthesized, stage: str) -> None:
     """Browser viewers need Access-Control-Allow-Origin on every response, not only on the
-    preflight API Gateway answers: the functions get the stage's origins."""
+    preflight API Gateway answers: the functions get the stage's origins and the origin of
+    the stage's own viewer (its CloudFront domain, known once the viewer stack is deployed)."""
     origins = ",".join(synthesized.settings.stages[stage].cors_origins)
-    template = synthesized.template(stage, "Api")
+    template = synthesized.template_json(stage, "Api")
+    functions = resources(template, "AWS::Lambda::Function").values()
     for function in ("qido", "wado", "stow"):
-        template.has_resource_properties(
-            "AWS::Lambda::Function",
-            {
-                "FunctionName": f"cloudpacs-{stage}-{function}",
-                "Environment": {
-                    "Variables": Match.object_like({"CLOUDPACS_CORS_ALLOWED_ORIGINS": origins})
-                },
-            },
-        )
+        [found] = [
+            f
+            for f in functions
+            if f["Properties"].get("FunctionName") == f"cloudpacs-{stage}-{function}"
+        ]
+        value = found["Properties"]["Environment"]["Variables"]["CLOUDPACS_CORS_ALLOWED_ORIGINS"]
+        separator, parts = value["Fn::Join"]
+        assert separator == ""
+        text = "".join(p if isinstance(p, str) else "<viewer domain>" for p in parts)
+        assert text == f"{origins},https://<viewer domain>"
+        [reference] = [p for p in parts if not isinstance(p, str)]
+        assert f"cloudpacs-{stage}-viewer" in json.dumps(reference)
+        assert "DomainName" in json.dumps(reference)

@@ -133,7 +133,7 @@ def test_staging_is_checked_after_every_stack_is_deployed(
 ) -> None:
     order = _order(stages["staging"])
     deploys = [run for run, name in order if name.endswith(".Deploy")]
-    assert len(deploys) == 5
+    assert len(deploys) == 7
     checks = [(run, name) for run, name in order if run > max(deploys)]
     assert [name for _, name in checks] == [
         "SmokeTest-staging",
@@ -152,7 +152,7 @@ def test_prod_waits_for_approval_and_is_smoke_tested(
     assert approval["ActionTypeId"]["Category"] == "Approval"
     assert all(run > 1 for run, name in order[1:])
     assert order[-1][1] == "SmokeTest-prod"
-    assert sum(name.endswith(".Deploy") for _, name in order) == 5
+    assert sum(name.endswith(".Deploy") for _, name in order) == 7
 
 
 def test_approval_is_notified_by_encrypted_sns(
