@@ -79,7 +79,7 @@ layer: venv
 	$(BIN)/python layers/build_layer.py --arch $(LAYER_ARCH)
 
 # CloudFormation templates of every stage into cdk.out/, offline, no AWS credentials needed.
-synth: layer
+synth: layer viewer
 	$(BIN)/python -m cdk_app.toolchain cdk synth --quiet
 
 # docs/conformance-statement.md from the code's tables (a unit test checks it is current).
