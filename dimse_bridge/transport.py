@@ -1,4 +1,4 @@
-"""The listening side: pynetdicom's threaded association server with five changes.
+"""The listening side: pynetdicom's threaded association server with six changes.
 
 - ``TCP_NODELAY`` on every accepted connection. DIMSE is request/response with small
   responses: with Nagle's algorithm on, a C-STORE-RSP can wait for the peer's delayed ACK
@@ -14,6 +14,11 @@
   limit, waiting a full ACSE timeout for each of them.
 - The TLS handshake runs in the connection's own thread, not in the accept loop, so a peer
   that connects and stalls cannot hold up the others; it is bounded by the ACSE timeout.
+- Reads and writes on an accepted connection time out after the network timeout. pynetdicom
+  leaves them blocking: a peer that sends part of a PDU and stalls kept the DUL thread in
+  ``recv`` for ever, where neither the ARTIM timer, the idle timer nor an abort can reach it,
+  and held its association slot until the process ended. Now the read fails, pynetdicom
+  treats it as a closed connection (Evt17) and the association ends.
 - ``shutdown`` stops accepting and closes the listening socket only; the associations in
   flight are left to finish (``DimseServer.stop`` waits for them).
 """
@@ -81,7 +86,6 @@ class BridgeRequestHandler(RequestHandler):
             try:
                 tls.settimeout(timeout)
                 tls.do_handshake()
-                tls.settimeout(None)
             except (OSError, ValueError) as exc:
                 log.warning("TLS handshake with %s failed: %s", self.client_address, exc)
                 hook = self.server.on_tls_failure
@@ -90,6 +94,7 @@ class BridgeRequestHandler(RequestHandler):
                 tls.close()
                 return
             self.request = tls
+        self.request.settimeout(self.ae.network_timeout)
         super().handle()
 
     def _create_association(self) -> Association:
