@@ -17,6 +17,7 @@ from cloudpacs.security.events import InstanceEvent, InstanceEventType, NullEven
 from cloudpacs.services.delete import DeleteService
 from cloudpacs.services.ingest import IngestService, StoreStatus
 from cloudpacs.services.query import QueryService
+from cloudpacs.services.retention import RetentionService
 from cloudpacs.services.retrieve import RetrieveService
 from cloudpacs.settings import Settings
 from cloudpacs.validation.iod_check import iod_check
@@ -101,6 +102,10 @@ def build_services(
         audit_reader=reader,
         events=events,
     )
+    if settings.retention_days is not None:
+        services.retention = RetentionService(
+            index, services.delete, sink, days=settings.retention_days
+        )
     attach_large_objects(services)
     attach_deidentification(services)
     return services

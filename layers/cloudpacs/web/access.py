@@ -42,6 +42,7 @@ from cloudpacs.web.routes import (
     audit,
     deidentify,
     delete,
+    hold,
     ops,
     qido,
     rendered,
@@ -98,6 +99,10 @@ ROUTE_ACTIONS: Mapping[Endpoint, Access] = MappingProxyType(
         delete.delete_study: Action.DELETE,  # /studies/{study}
         delete.delete_series: Action.DELETE,  # .../series/{series}
         delete.delete_instance: Action.DELETE,  # .../instances/{sop}
+        # Legal hold (docs/lifecycle.md)             {base}/studies/{study}/hold
+        hold.place_hold: Action.HOLD,  # PUT
+        hold.release_hold: Action.RELEASE_HOLD,  # DELETE
+        hold.study_hold: Action.RETRIEVE,  # GET
         # Large uploads (DESIGN.md §5)                {base}/...
         uploads.create_upload: Action.UPLOAD,  # POST /uploads
         uploads.upload_status: Action.UPLOAD,  # GET /uploads/{upload}
