@@ -49,6 +49,7 @@ ORIGIN = "https://viewer.example.org"
 SEARCH, RETRIEVE, STORE, UPLOAD = "search", "retrieve", "store", "upload"
 DELETE, AUDIT = "delete", "read_audit"
 DEIDENTIFY, SEARCH_R, RETRIEVE_R = "deidentify", "search_research", "retrieve_research"
+HOLD, RELEASE_HOLD = "hold", "release_hold"
 ROLES: dict[str, tuple[str, ...]] = {
     "viewer": ("viewer",),
     "technologist": ("technologist",),
@@ -62,7 +63,19 @@ ALLOWED: dict[str, set[str]] = {
     "viewer": {SEARCH, RETRIEVE},
     "technologist": {SEARCH, RETRIEVE, STORE, UPLOAD},
     "researcher": {SEARCH_R, RETRIEVE_R},  # the de-identified research root only (issue 7)
-    "admin": {SEARCH, RETRIEVE, STORE, UPLOAD, DELETE, AUDIT, DEIDENTIFY, SEARCH_R, RETRIEVE_R},
+    "admin": {
+        SEARCH,
+        RETRIEVE,
+        STORE,
+        UPLOAD,
+        DELETE,
+        AUDIT,
+        DEIDENTIFY,
+        SEARCH_R,
+        RETRIEVE_R,
+        HOLD,
+        RELEASE_HOLD,
+    },  # fmt: skip
     "viewer+technologist": {SEARCH, RETRIEVE, STORE, UPLOAD},
     "no-group": set(),
     "unknown-group": set(),
@@ -235,6 +248,8 @@ class Case:
     """Act on a study seeded for this request alone (delete)."""
     accept: str | None = None
     json: dict[str, Any] | None = None
+    held: bool = False
+    """Act on a study seeded for this request alone and placed on legal hold first."""
 
     @property
     def research(self) -> bool:
@@ -274,6 +289,9 @@ ROUTES = [
     Case(DELETE, "DELETE", "/studies/{study}", fresh=True),
     Case(DELETE, "DELETE", "/studies/{study}/series/{series}", fresh=True),
     Case(DELETE, "DELETE", _I, fresh=True),
+    Case(HOLD, "PUT", "/studies/{study}/hold", 201, json={"reason": "case 7"}, fresh=True),
+    Case(RELEASE_HOLD, "DELETE", "/studies/{study}/hold", held=True),
+    Case(RETRIEVE, "GET", "/studies/{study}/hold"),
     Case(AUDIT, "GET", "//metrics"),
     Case(AUDIT, "GET", "//audit"),
     Case(DEIDENTIFY, "POST", "/studies/{study}/deidentify", 202, json={"profile": "basic"}),
@@ -292,7 +310,9 @@ ROUTES += [  # the research root: the same reads, on the de-identified copy
         accept=c.accept,
     )
     for c in list(ROUTES)
-    if c.action in (SEARCH, RETRIEVE) and not c.path.startswith("//")
+    if c.action in (SEARCH, RETRIEVE)
+    and not c.path.startswith("//")
+    and not c.path.endswith("/hold")  # legal holds concern the archive only
 ]
 
 
@@ -312,7 +332,9 @@ def test_role_route_matrix(
 ) -> None:
     groups = ROLES[role]
     allowed = case.action in ALLOWED[role]
-    study = pacs.seed(instances=1) if case.fresh and allowed else seeded
+    study = pacs.seed(instances=1) if (case.fresh or case.held) and allowed else seeded
+    if case.held and allowed:
+        pacs.services.holds.place(study.study, "matrix", by="setup")
     study = research_seeded if case.research else study
     job = "none"
     if "{job}" in case.path:
@@ -368,7 +390,7 @@ def test_role_route_matrix(
         expected["study_uid"] = stored_uid
         assert event["instance_count"] == 1
         assert event["sop_uid"] is not None
-    elif case.fresh and allowed:  # a one-instance study: the event names the instance
+    elif case.fresh and allowed and case.action == DELETE:  # the event names the instance
         assert (event["study_uid"], event["series_uid"], event["sop_uid"]) == (
             study.study,
             study.series,
@@ -377,7 +399,7 @@ def test_role_route_matrix(
     else:
         for name, value in expected.items():
             assert event[name] == value, name
-    if case.fresh and allowed:
+    if case.fresh and allowed and case.action == DELETE:
         assert event["instance_count"] == 1
         assert response.json() == {"deleted_instances": 1}
 
