@@ -7,7 +7,6 @@ held ones, and audits each delete in its own name.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 import os
@@ -18,14 +17,11 @@ from pathlib import Path
 import httpx
 import pydicom
 
-from cloudpacs.model import IndexEntry
-from cloudpacs.ports import Index
 from cloudpacs.runtime import Services
+from tests.support.lifecycle import LONG_AGO, backdate
 from tests.support.multipart_body import stow_body
 from tests.support.server import live_server
 from tests.support.synthetic import ct_study
-
-LONG_AGO = "2020-01-01T00:00:00.000+00:00"
 
 
 def _store(http: httpx.Client, instances: int = 2) -> tuple[str, list[pydicom.Dataset]]:
@@ -107,21 +103,6 @@ def test_hold_refusals_say_why(http: httpx.Client) -> None:
     assert http.put(f"/studies/{study}/hold", content=b"not json").status_code == 400
     assert http.put("/studies/not-a-uid/hold", json={"reason": "x"}).status_code == 400
     assert http.get(f"/studies/{study}/hold").json() == {"hold": False}
-
-
-def backdate(index: Index, study: str, stored_at: str) -> None:
-    """Make ``study`` look stored at ``stored_at``: its instances indexed again with that time."""
-    partition = index.study_partition(study)
-    assert partition is not None
-    series = {s.series_uid: s for s in partition.series}
-    for record in partition.instances:
-        entry = IndexEntry(
-            study_attrs=partition.study.attrs,
-            series_attrs=series[record.series_uid].attrs,
-            instance=dataclasses.replace(record, stored_at=stored_at),
-            modality="CT",
-        )
-        index.add_instance(entry, replace=True)
 
 
 def _retention(data_dir: Path, *args: str) -> tuple[int, dict[str, object]]:
