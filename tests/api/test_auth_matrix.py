@@ -63,19 +63,8 @@ ALLOWED: dict[str, set[str]] = {
     "viewer": {SEARCH, RETRIEVE},
     "technologist": {SEARCH, RETRIEVE, STORE, UPLOAD},
     "researcher": {SEARCH_R, RETRIEVE_R},  # the de-identified research root only (issue 7)
-    "admin": {
-        SEARCH,
-        RETRIEVE,
-        STORE,
-        UPLOAD,
-        DELETE,
-        AUDIT,
-        DEIDENTIFY,
-        SEARCH_R,
-        RETRIEVE_R,
-        HOLD,
-        RELEASE_HOLD,
-    },  # fmt: skip
+    "admin": {SEARCH, RETRIEVE, STORE, UPLOAD, DELETE, AUDIT, DEIDENTIFY, SEARCH_R, RETRIEVE_R}
+    | {HOLD, RELEASE_HOLD},
     "viewer+technologist": {SEARCH, RETRIEVE, STORE, UPLOAD},
     "no-group": set(),
     "unknown-group": set(),
