@@ -1,4 +1,5 @@
-"""STOW-RS, large-upload declarations, DELETE and corrections: every write to the archive."""
+"""STOW-RS, large-upload declarations, DELETE, corrections and legal holds: every write to the
+archive."""
 
 from typing import Any
 
@@ -8,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from cloudpacs.aws_lambda.http_app import lambda_http_app
 from cloudpacs.observability import logger, metrics, tracer
 
-app = lambda_http_app("stow", "stow", "uploads", "delete", "corrections")
+app = lambda_http_app("stow", "stow", "uploads", "delete", "corrections", "hold")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

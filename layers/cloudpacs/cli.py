@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cloudpacs import unclean_stop
+from cloudpacs import lifecycle_command, unclean_stop
 from cloudpacs.client import command as client_commands
 from cloudpacs.conformance import command as conformance
 from cloudpacs.release_checks import commands as release_checks
@@ -230,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     p_repair.add_argument("--log-level", default="info")
     p_repair.set_defaults(func=repair)
     release_checks.register(sub)
+    lifecycle_command.register(sub)
     openapi_document.register(sub)
     conformance.add_parser(sub)
     client_commands.register(sub)

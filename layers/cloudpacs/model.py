@@ -140,3 +140,24 @@ class StudyKeys:
     patient_name_prefix: str | None = None
     """Normalized (see ``dicom.names.normalize_name``) leading characters of PatientName."""
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LegalHold:
+    """A study kept from deletion, by a user or by the retention job, until released."""
+
+    reason: str
+    since: str
+    """When the hold was placed: ISO 8601, UTC."""
+    by: str
+    """Username of the admin who placed it."""
+
+
+@dataclass(frozen=True)
+class StoredStudy:
+    """A study with the time an instance was last stored into it (retention selection)."""
+
+    study_uid: str
+    last_stored_at: str
+    """``stored_at`` of the latest store into the study; deletes do not lower it."""
+    hold: LegalHold | None = None

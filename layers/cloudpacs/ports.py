@@ -18,7 +18,9 @@ from cloudpacs.model import (
     AddResult,
     IndexEntry,
     InstanceRecord,
+    LegalHold,
     SeriesRecord,
+    StoredStudy,
     StudyKeys,
     StudyPartition,
     StudyRecord,
@@ -123,3 +125,19 @@ class Index(Protocol):
         Aggregates (counts, modalities, SOP classes) are recomputed from what remains;
         empty series and studies disappear.
         """
+
+    def get_hold(self, study_uid: str) -> LegalHold | None:
+        """The study's legal hold; None when it has none (or is not indexed)."""
+
+    def set_hold(self, study_uid: str, hold: LegalHold) -> bool:
+        """Place or replace the study's hold; False (nothing written) when it is not indexed.
+
+        The hold belongs to the study entry: it goes when the study's last instance does.
+        """
+
+    def release_hold(self, study_uid: str) -> LegalHold | None:
+        """Remove the study's hold and return it; None when there was none."""
+
+    def studies_stored_before(self, cutoff: str) -> Iterator[StoredStudy]:
+        """Studies into which nothing was stored at or after ``cutoff`` (an ISO 8601 UTC time,
+        compared as text with ``stored_at``), with their holds, oldest first."""

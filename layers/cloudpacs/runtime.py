@@ -18,6 +18,7 @@ from cloudpacs.services.corrections import CorrectionService
 from cloudpacs.services.delete import DeleteService
 from cloudpacs.services.ingest import IngestService, StoreStatus
 from cloudpacs.services.query import QueryService
+from cloudpacs.services.retention import RetentionService
 from cloudpacs.services.retrieve import RetrieveService
 from cloudpacs.settings import Settings
 from cloudpacs.validation.iod_check import iod_check
@@ -103,6 +104,10 @@ def build_services(
         audit_reader=reader,
         events=events,
     )
+    if settings.retention_days is not None:
+        services.retention = RetentionService(
+            index, services.delete, sink, days=settings.retention_days
+        )
     attach_large_objects(services)
     attach_deidentification(services)
     return services

@@ -77,6 +77,11 @@ class Settings(BaseSettings):
     viewer_cache_dir: Path = Path(".cloudpacs-viewer")
     """Where ``cloudpacs viewer fetch`` keeps the OHIF viewer that the local server serves."""
 
+    retention_days: int | None = Field(None, ge=1, le=36500)
+    """Studies into which nothing was stored for this many days are deleted by the retention
+    job (``cloudpacs retention run``, the ``retention`` function); None: kept forever.
+    Studies on legal hold are kept (docs/lifecycle.md)."""
+
     # AWS backend
     table_name: str | None = None
     bucket_name: str | None = None

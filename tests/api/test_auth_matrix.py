@@ -51,6 +51,7 @@ SEARCH, RETRIEVE, STORE, UPLOAD = "search", "retrieve", "store", "upload"
 DELETE, AUDIT = "delete", "read_audit"
 DEIDENTIFY, SEARCH_R, RETRIEVE_R = "deidentify", "search_research", "retrieve_research"
 UPDATE = "update"
+HOLD, RELEASE_HOLD = "hold", "release_hold"
 ROLES: dict[str, tuple[str, ...]] = {
     "viewer": ("viewer",),
     "technologist": ("technologist",),
@@ -75,6 +76,8 @@ ALLOWED: dict[str, set[str]] = {
         DEIDENTIFY,
         SEARCH_R,
         RETRIEVE_R,
+        HOLD,
+        RELEASE_HOLD,
     },
     "viewer+technologist": {SEARCH, RETRIEVE, STORE, UPLOAD},
     "no-group": set(),
@@ -254,6 +257,8 @@ class Case:
     accept: str | None = None
     json: dict[str, Any] | None = None
     headers: dict[str, str] | None = None
+    held: bool = False
+    """Act on a study seeded for this request alone and placed on legal hold first."""
 
     @property
     def research(self) -> bool:
@@ -297,6 +302,9 @@ ROUTES = [
     Case(DELETE, "DELETE", _I, fresh=True),
     Case(UPDATE, "PATCH", "/studies/{study}", fresh=True, json=NEW_NAME, headers={"If-Match": "*"}),
     Case(UPDATE, "POST", "/patients/{patient}/merge", fresh=True, json=MERGE_TARGET),
+    Case(HOLD, "PUT", "/studies/{study}/hold", 201, json={"reason": "case 7"}, fresh=True),
+    Case(RELEASE_HOLD, "DELETE", "/studies/{study}/hold", held=True),
+    Case(RETRIEVE, "GET", "/studies/{study}/hold"),
     Case(AUDIT, "GET", "//metrics"),
     Case(AUDIT, "GET", "//audit"),
     Case(DEIDENTIFY, "POST", "/studies/{study}/deidentify", 202, json={"profile": "basic"}),
@@ -315,7 +323,9 @@ ROUTES += [  # the research root: the same reads, on the de-identified copy
         accept=c.accept,
     )
     for c in list(ROUTES)
-    if c.action in (SEARCH, RETRIEVE) and not c.path.startswith("//")
+    if c.action in (SEARCH, RETRIEVE)
+    and not c.path.startswith("//")
+    and not c.path.endswith("/hold")  # legal holds concern the archive only
 ]
 
 
@@ -335,7 +345,9 @@ def test_role_route_matrix(
 ) -> None:
     groups = ROLES[role]
     allowed = case.action in ALLOWED[role]
-    study = pacs.seed(instances=1) if case.fresh and allowed else seeded
+    study = pacs.seed(instances=1) if (case.fresh or case.held) and allowed else seeded
+    if case.held and allowed:
+        pacs.services.holds.place(study.study, "matrix", by="setup")
     study = research_seeded if case.research else study
     job = "none"
     if "{job}" in case.path:
@@ -399,7 +411,7 @@ def test_role_route_matrix(
         expected["study_uid"] = stored_uid
         assert event["instance_count"] == 1
         assert event["sop_uid"] is not None
-    elif case.fresh and allowed:  # a one-instance study: the event names the instance
+    elif case.fresh and allowed and case.action in (DELETE, UPDATE):  # names the instance
         assert (event["study_uid"], event["series_uid"], event["sop_uid"]) == (
             study.study,
             study.series,
@@ -408,7 +420,7 @@ def test_role_route_matrix(
     else:
         for name, value in expected.items():
             assert event[name] == value, name
-    if case.fresh and allowed:
+    if case.fresh and allowed and case.action in (DELETE, UPDATE):
         assert event["instance_count"] == 1
         if case.method == "DELETE":
             assert response.json() == {"deleted_instances": 1}

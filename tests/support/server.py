@@ -77,7 +77,8 @@ def live_server(
     lines = audit.read_text().splitlines() if audit.exists() else []
     # Issue 5: every DICOMweb transaction, allowed or denied, leaves exactly one audit event.
     # (The ingest of an upload adds its own, from the worker: entry point "inbox"; so does the
-    # de-identification worker for each instance it quarantines or cleans: "worker".)
-    workers = ("inbox", "worker")
+    # de-identification worker for each instance it quarantines or cleans: "worker"; and the
+    # retention job for each study it deletes: "retention".)
+    workers = ("inbox", "worker", "retention")
     events = sum(1 for line in lines if json.loads(line)["entry_point"] not in workers)
     assert events == app.count, f"{app.count} requests left {events} audit events"

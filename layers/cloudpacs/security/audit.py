@@ -79,6 +79,8 @@ class EntryPoint(enum.StrEnum):
     WORKER = "worker"
     """The de-identification worker, after the request that queued the job: what became of
     each instance whose pixels were cleaned or quarantined (docs/deidentification.md)."""
+    RETENTION = "retention"
+    """The scheduled retention job: each study it deleted (docs/lifecycle.md)."""
 
 
 def utc_now() -> str:

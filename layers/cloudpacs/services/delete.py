@@ -1,7 +1,9 @@
 """Delete at study, series and instance level (the DELETE verbs PACS offer beside PS3.18).
 
 The index entries go first, then the objects: a crash in between leaves unreferenced
-objects for the repair sweep, never an index entry that points at nothing.
+objects for the repair sweep, never an index entry that points at nothing. A study on legal
+hold (``services.legal_hold``) is refused at every level with 409 before anything is removed;
+a hold placed while a delete is already under way does not stop that delete.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from cloudpacs.keys import instance_key, series_metadata_key, thumbnails_prefix
 from cloudpacs.model import InstanceRecord
 from cloudpacs.ports import BlobStore, Index
 from cloudpacs.services.large_responses import responses_prefix
+from cloudpacs.services.legal_hold import StudyOnHold
 from cloudpacs.uids import check_scope
 
 DeletedHook = Callable[[InstanceRecord], None]
@@ -30,6 +33,9 @@ class DeleteService:
         self, study: str, series: str | None = None, sop: str | None = None
     ) -> list[InstanceRecord]:
         check_scope(study, series, sop)
+        hold = self.index.get_hold(study)
+        if hold is not None:
+            raise StudyOnHold(study, hold)
         removed = self.index.remove_instances(study, series, sop)
         if not removed:
             what = f"instance {sop}" if sop else f"series {series}" if series else "study"

@@ -43,6 +43,7 @@ from cloudpacs.web.routes import (
     corrections,
     deidentify,
     delete,
+    hold,
     ops,
     qido,
     rendered,
@@ -102,6 +103,10 @@ ROUTE_ACTIONS: Mapping[Endpoint, Access] = MappingProxyType(
         # Corrections (docs/corrections.md)          {base}/...
         corrections.update_study: Action.UPDATE,  # PATCH /studies/{study}
         corrections.merge_patient: Action.UPDATE,  # POST /patients/{patient}/merge
+        # Legal hold (docs/lifecycle.md)             {base}/studies/{study}/hold
+        hold.place_hold: Action.HOLD,  # PUT
+        hold.release_hold: Action.RELEASE_HOLD,  # DELETE
+        hold.study_hold: Action.RETRIEVE,  # GET
         # Large uploads (DESIGN.md §5)                {base}/...
         uploads.create_upload: Action.UPLOAD,  # POST /uploads
         uploads.upload_status: Action.UPLOAD,  # GET /uploads/{upload}

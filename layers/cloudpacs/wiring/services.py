@@ -13,7 +13,9 @@ from cloudpacs.services.deid_worker import DeidWorker
 from cloudpacs.services.delete import DeleteService
 from cloudpacs.services.ingest import IngestService
 from cloudpacs.services.large_responses import LargeResponses
+from cloudpacs.services.legal_hold import LegalHolds
 from cloudpacs.services.query import QueryService
+from cloudpacs.services.retention import RetentionService
 from cloudpacs.services.retrieve import RetrieveService
 from cloudpacs.services.uploads import UploadService
 from cloudpacs.settings import Settings
@@ -48,3 +50,10 @@ class Services:
     deid_worker: DeidWorker | None = None
     """De-identifies queued tasks; None where the research store or the key is absent."""
     deid_queue: TaskQueue | None = None
+    retention: RetentionService | None = None
+    """The retention job; None when ``retention_days`` is unset (studies are kept forever)."""
+
+    @property
+    def holds(self) -> LegalHolds:
+        """Legal holds on this store's studies (stateless: built on each use)."""
+        return LegalHolds(self.index)

@@ -7,7 +7,8 @@ Each transaction writes three items of the study partition, all or nothing:
    conditional ``Put`` creating it when it does not;
 3. the study item: an upsert that ``ADD``s the counters and the modality / SOP class sets
    and fills attributes and GSI keys with ``if_not_exists`` (the first instance of a study
-   defines its attributes, as in the SQLite index). A replacement overwrites the study and
+   defines its attributes, as in the SQLite index), and sets the time of this store
+   (``last_stored``, ``stored_sk``: the retention index). A replacement overwrites the study and
    series attributes: replacing an object is how a corrected object takes effect.
 
 The writer guesses which of three ``AddMode``s applies; when a condition proves the guess
@@ -29,6 +30,7 @@ from cloudpacs.adapters.aws.dynamo_items import (
     instance_item,
     key,
     series_sk,
+    stored_keys,
     study_index_keys,
     study_pk,
 )
@@ -122,6 +124,8 @@ def _study_update(table: str, entry: IndexEntry, mode: AddMode) -> TransactWrite
             f"{e.n(name)} = if_not_exists({e.n(name)}, {e.v(name, {'S': value})})"
             for name, value in defaults.items()
         ]
+    for name, value in stored_keys(rec.study_uid, rec.stored_at).items():
+        sets.append(f"{e.n(name)} = {e.v(name, {'S': value})}")
     adds = [f"{e.n('rev')} {e.v('one', ONE)}"]
     if mode is not AddMode.REPLACE:
         adds.append(f"{e.n('instance_count')} :one")

@@ -16,6 +16,9 @@ Request budget, the reason for the layout:
 - ``locate_*``: one ``Query`` of the ``by_uid`` GSI. GSIs are eventually consistent: an
   instance indexed a moment ago may not be located yet, so callers that must not miss it
   (ingest) read the base table by key instead.
+- ``get_hold`` / ``set_hold`` / ``release_hold``: one ``GetItem`` / ``UpdateItem`` each;
+  ``studies_stored_before``: one GSI ``Query`` and one ``BatchGetItem`` per 100 studies
+  (``dynamo_lifecycle``).
 - ``remove_instances``: one read of the targets, ``BatchWriteItem`` deletes, then one
   ``Query`` and one conditional transaction to settle the aggregates (``dynamo_remove``).
 """
@@ -29,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
+from cloudpacs.adapters.aws import dynamo_lifecycle as lifecycle
 from cloudpacs.adapters.aws.dynamo_add import AddMode, add_transaction
 from cloudpacs.adapters.aws.dynamo_find import NoMatch, plan_study_query
 from cloudpacs.adapters.aws.dynamo_items import (
@@ -53,7 +57,9 @@ from cloudpacs.model import (
     AddResult,
     IndexEntry,
     InstanceRecord,
+    LegalHold,
     SeriesRecord,
+    StoredStudy,
     StudyKeys,
     StudyPartition,
     StudyRecord,
@@ -302,6 +308,20 @@ class DynamoIndex:
                 pending = []
         if pending:
             yield from map(study_record, self._batch_get(pending))
+
+    # -- lifecycle (docs/lifecycle.md, dynamo_lifecycle) --------------------------------
+    def get_hold(self, study_uid: str) -> LegalHold | None:
+        return lifecycle.get_hold(self.client, self.table, study_uid)
+
+    def set_hold(self, study_uid: str, hold: LegalHold) -> bool:
+        return lifecycle.set_hold(self.client, self.table, study_uid, hold)
+
+    def release_hold(self, study_uid: str) -> LegalHold | None:
+        return lifecycle.release_hold(self.client, self.table, study_uid)
+
+    def studies_stored_before(self, cutoff: str) -> Iterator[StoredStudy]:
+        hits = self._query(**lifecycle.candidate_query(cutoff))
+        return lifecycle.stored_before(hits, self._batch_get, cutoff)
 
     def _locate(self, uid_key: str) -> ReadItem | None:
         e = Expr()

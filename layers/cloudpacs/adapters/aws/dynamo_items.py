@@ -6,7 +6,9 @@ Item shapes (``pk = "STUDY#<study>"`` everywhere):
   ``modalities`` and ``sop_classes`` (string sets, absent when empty), ``rev`` (bumped by
   every write, so a recomputation can detect a concurrent one), and the GSI keys
   ``all_pk``/``date_sk``/``patient_pk``/``accession_pk``/``name_pk``/``name_sk`` from
-  ``study_keys.index_fields`` (the values the SQLite index keeps in its columns).
+  ``study_keys.index_fields`` (the values the SQLite index keeps in its columns);
+  ``last_stored`` and ``stored_sk`` (``<stored_at>#<uid>``, the ``by_stored`` index) from the
+  latest store; ``hold_reason``, ``hold_since``, ``hold_by`` while on legal hold.
 - series ``sk = "SERIES#<series>#"``: ``attrs``, ``modality``, ``instance_count``,
   ``revision``, ``uid_pk = "SERIES#<series>"``.
 - instance ``sk = "SERIES#<series>#SOP#<sop>"``: the ``InstanceRecord`` fields and
@@ -100,6 +102,14 @@ def study_index_keys(study: str, attrs: JsonDataset) -> dict[str, str]:
         keys["name_pk"] = f"PN#{fields.name_norm[0]}"
         keys["name_sk"] = f"{fields.name_norm[:NAME_SK_MAX]}#{study}"
     return keys
+
+
+def stored_keys(study: str, stored_at: str) -> dict[str, str]:
+    """``last_stored`` and the ``by_stored`` sort key of a store at ``stored_at`` (none for
+    a record without a time)."""
+    if not stored_at:
+        return {}
+    return {"last_stored": stored_at, "stored_sk": f"{stored_at}#{study}"}
 
 
 def instance_item(rec: InstanceRecord) -> Item:

@@ -20,6 +20,7 @@ Global secondary indexes (all KEYS_ONLY; study items are then read with BatchGet
 | by_name      | ``name_pk`` ``PN#<c>``          | ``name_sk`` ``<norm>#<uid>`` | name prefix |
 | by_date      | ``all_pk`` ``STUDIES``          | ``date_sk``                  | date, list |
 | by_uid       | ``uid_pk`` ``SERIES#``/``SOP#`` | -                            | locate UID |
+| by_stored    | ``all_pk`` ``STUDIES``          | ``stored_sk`` ``<time>#<uid>`` | retention |
 
 ``<c>`` is the first character of the normalized PatientName (``dicom.names``); item
 attributes are described in ``dynamo_items``. Upload records live beside the studies, one
@@ -42,6 +43,7 @@ GSI_KEYS: dict[str, tuple[str, str | None]] = {
     "by_name": ("name_pk", "name_sk"),
     "by_date": ("all_pk", "date_sk"),
     "by_uid": ("uid_pk", None),
+    "by_stored": ("all_pk", "stored_sk"),
 }
 
 

@@ -24,63 +24,23 @@ from typing import Any
 
 import orjson
 
+from cloudpacs.adapters.local import sqlite_lifecycle
 from cloudpacs.adapters.local.sqlite_group import GroupWriter
+from cloudpacs.adapters.local.sqlite_schema import create_schema
 from cloudpacs.model import (
     AddOutcome,
     AddResult,
     FrameTable,
     IndexEntry,
     InstanceRecord,
+    LegalHold,
     SeriesRecord,
+    StoredStudy,
     StudyKeys,
     StudyPartition,
     StudyRecord,
 )
 from cloudpacs.study_keys import index_fields
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS studies (
-    study_uid TEXT PRIMARY KEY,
-    attrs TEXT NOT NULL,
-    patient_id TEXT,
-    accession TEXT,
-    study_date TEXT,
-    name_norm TEXT,
-    series_count INTEGER NOT NULL DEFAULT 0,
-    instance_count INTEGER NOT NULL DEFAULT 0,
-    modalities TEXT NOT NULL DEFAULT '[]',
-    sop_classes TEXT NOT NULL DEFAULT '[]'
-);
-CREATE INDEX IF NOT EXISTS studies_patient ON studies(patient_id);
-CREATE INDEX IF NOT EXISTS studies_accession ON studies(accession);
-CREATE INDEX IF NOT EXISTS studies_date ON studies(study_date);
-CREATE INDEX IF NOT EXISTS studies_name ON studies(name_norm);
-CREATE TABLE IF NOT EXISTS series (
-    study_uid TEXT NOT NULL,
-    series_uid TEXT NOT NULL,
-    attrs TEXT NOT NULL,
-    modality TEXT NOT NULL DEFAULT '',
-    instance_count INTEGER NOT NULL DEFAULT 0,
-    revision INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (study_uid, series_uid)
-);
-CREATE INDEX IF NOT EXISTS series_uid ON series(series_uid);
-CREATE TABLE IF NOT EXISTS instances (
-    study_uid TEXT NOT NULL,
-    series_uid TEXT NOT NULL,
-    sop_uid TEXT NOT NULL,
-    sop_class_uid TEXT NOT NULL,
-    transfer_syntax_uid TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    attrs TEXT NOT NULL,
-    header_length INTEGER NOT NULL,
-    frames TEXT,
-    stored_at TEXT NOT NULL,
-    PRIMARY KEY (study_uid, series_uid, sop_uid)
-);
-CREATE INDEX IF NOT EXISTS instances_sop ON instances(sop_uid);
-"""
 
 _INSTANCE_COLUMNS = (
     "study_uid, series_uid, sop_uid, sop_class_uid, transfer_syntax_uid, sha256, size, attrs,"
@@ -101,7 +61,7 @@ class SqliteIndex:
         # Writers of this process queue on a lock rather than in SQLite's busy handler,
         # which sleeps in steps of milliseconds while it waits.
         self._write_lock = threading.Lock()
-        self._db().executescript(SCHEMA)
+        create_schema(self._db())
         self._group = GroupWriter(self._db, self._write_lock)
 
     # -- connections -------------------------------------------------------------------
@@ -216,6 +176,11 @@ class SqliteIndex:
                 rec.study_uid,
             ),
         )
+        if rec.stored_at:
+            db.execute(
+                "UPDATE studies SET last_stored = ? WHERE study_uid = ?",
+                (rec.stored_at, rec.study_uid),
+            )
         if existing is not None:
             return AddResult(AddOutcome.REPLACED, existing)
         return AddResult(AddOutcome.CREATED)
@@ -369,6 +334,21 @@ class SqliteIndex:
         where = " AND ".join(clauses) or "1"
         for row in self._db().execute(f"SELECT * FROM studies WHERE {where}", args):
             yield _study_from_row(row)
+
+    # -- lifecycle (docs/lifecycle.md) ---------------------------------------------------
+    def get_hold(self, study_uid: str) -> LegalHold | None:
+        return sqlite_lifecycle.get_hold(self._db(), study_uid)
+
+    def set_hold(self, study_uid: str, hold: LegalHold) -> bool:
+        with self._write() as db:
+            return sqlite_lifecycle.set_hold(db, study_uid, hold)
+
+    def release_hold(self, study_uid: str) -> LegalHold | None:
+        with self._write() as db:
+            return sqlite_lifecycle.release_hold(db, study_uid)
+
+    def studies_stored_before(self, cutoff: str) -> Iterator[StoredStudy]:
+        return sqlite_lifecycle.stored_before(self._db(), cutoff)
 
     def locate_series(self, series_uid: str) -> str | None:
         row = (

@@ -1,4 +1,8 @@
-"""DELETE of a study, a series or an instance, objects and index entries both."""
+"""DELETE of a study, a series or an instance, objects and index entries both.
+
+A study on legal hold is refused with 409 and a JSON reason at every level; its audit event
+carries the reason code ``legal_hold``.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,13 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from cloudpacs.services.legal_hold import StudyOnHold
 from cloudpacs.web import conditional
 from cloudpacs.web.deps import services
+from cloudpacs.web.transaction import CURRENT
 
 router = APIRouter(tags=["Delete"])
+LEGAL_HOLD = "legal_hold"
 
 
 async def _delete(
@@ -21,7 +28,13 @@ async def _delete(
         conditional.check_current(
             request, conditional.content_version(records), conditional.last_modified(records)
         )
-    removed = await run_in_threadpool(svc.delete.delete, study, series, sop)
+    try:
+        removed = await run_in_threadpool(svc.delete.delete, study, series, sop)
+    except StudyOnHold:
+        transaction = CURRENT.get()
+        if transaction is not None:
+            transaction.reason = LEGAL_HOLD
+        raise
     return JSONResponse({"deleted_instances": len(removed)})
 
 
