@@ -18,6 +18,20 @@ from stacks.auth import scopes
 from stacks.auth.user_pool import UserDirectory
 
 
+def browser_client_options() -> dict[str, object]:
+    """What every browser app client has in common (the API's and the viewer stack's)."""
+    return {
+        "generate_secret": False,
+        "auth_flows": cognito.AuthFlow(user_srp=True),
+        "supported_identity_providers": [cognito.UserPoolClientIdentityProvider.COGNITO],
+        "prevent_user_existence_errors": True,
+        "enable_token_revocation": True,
+        "access_token_validity": Duration.hours(1),
+        "id_token_validity": Duration.hours(1),
+        "refresh_token_validity": Duration.hours(12),
+    }
+
+
 class AppClients(Construct):
     def __init__(
         self,
@@ -32,20 +46,13 @@ class AppClients(Construct):
         api_scopes = [directory.scope(name) for name in scopes.DESCRIPTIONS]
         self.browser = pool.add_client(
             "BrowserViewer",
-            generate_secret=False,
-            auth_flows=cognito.AuthFlow(user_srp=True),
             o_auth=cognito.OAuthSettings(
                 flows=cognito.OAuthFlows(authorization_code_grant=True),
                 scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, *api_scopes],
                 callback_urls=list(callback_urls) or None,
                 logout_urls=list(callback_urls) or None,
             ),
-            supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
-            prevent_user_existence_errors=True,
-            enable_token_revocation=True,
-            access_token_validity=Duration.hours(1),
-            id_token_validity=Duration.hours(1),
-            refresh_token_validity=Duration.hours(12),
+            **browser_client_options(),  # type: ignore[arg-type]
         )
         self.machine = pool.add_client(
             "Machine",

@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Annotations, CfnOutput, Duration, Stack
+from aws_cdk import Annotations, CfnOutput, Stack
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
@@ -32,6 +32,7 @@ from cloudpacs.viewer.package import PACKAGE, VERSION
 from stacks.acknowledge import acknowledge
 from stacks.api.stack import ApiStack
 from stacks.auth import scopes
+from stacks.auth.clients import browser_client_options
 from stacks.auth.stack import AuthStack
 from stacks.names import StageNames
 from stacks.pipeline.nag import wildcard_findings
@@ -68,8 +69,6 @@ class ViewerAppStack(Stack):
             self,
             "ViewerClient",
             user_pool=auth.user_pool,
-            generate_secret=False,
-            auth_flows=cognito.AuthFlow(user_srp=True),
             o_auth=cognito.OAuthSettings(
                 flows=cognito.OAuthFlows(authorization_code_grant=True),
                 scopes=[
@@ -80,12 +79,7 @@ class ViewerAppStack(Stack):
                 callback_urls=[callback],
                 logout_urls=[hosting.origin + "/"],
             ),
-            supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
-            prevent_user_existence_errors=True,
-            enable_token_revocation=True,
-            access_token_validity=Duration.hours(1),
-            id_token_validity=Duration.hours(1),
-            refresh_token_validity=Duration.hours(12),
+            **browser_client_options(),  # type: ignore[arg-type]
         )
         login = OidcLogin(
             authority=auth.user_pool.user_pool_provider_url,
