@@ -62,8 +62,17 @@ class StageSettings(DimseStageSettings):
     backup_retention_days: Days = 35
     """Retention of the index's daily AWS Backup snapshots; its point-in-time recovery window
     is the same number of days, at most 35 (the DynamoDB limit)."""
+    storage_tiering: Literal["transitions", "intelligent_tiering"] = "transitions"
+    """How DICOM objects get cheaper with age (docs/lifecycle.md): ``transitions`` moves them
+    to Standard-IA and Glacier Instant Retrieval after the two settings below;
+    ``intelligent_tiering`` hands them to S3 Intelligent-Tiering at once (the two are unused)."""
     infrequent_access_after_days: Annotated[int, Field(ge=30)] = 90
     glacier_instant_retrieval_after_days: Days | None = 365
+    retention_days: Days | None = None
+    """Studies into which nothing was stored for this many days are deleted by the daily
+    retention job (stack ``cloudpacs-<stage>-retention``); None: kept forever, no job."""
+    retention_hour_utc: Annotated[int, Field(ge=0, le=23)] = 2
+    """The hour (UTC) the retention job runs each day."""
     noncurrent_version_expiry_days: Days = 90
     inbox_expiry_days: Annotated[int, Field(ge=1, le=30)] = 2
     access_log_expiry_days: Days = 365

@@ -1,5 +1,5 @@
-"""One deployment stage of cloudpacs: storage, auth, viewer hosting, API, viewer app, DIMSE
-and monitoring stacks."""
+"""One deployment stage of cloudpacs: storage, auth, viewer hosting, API, viewer app, DIMSE,
+monitoring and (with ``retention_days``) retention stacks."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from stacks.dimse.image import BridgeImage
 from stacks.dimse.stack import DimseStack
 from stacks.monitoring.stack import MonitoringStack
 from stacks.names import StageNames
+from stacks.retention.stack import RetentionStack
 from stacks.storage.stack import StorageStack
 from stacks.viewer.app import ViewerAppStack
 from stacks.viewer.hosting import ViewerHostingStack
@@ -62,6 +63,7 @@ class CloudPacsStage(Stage):
             infrequent_access_after_days=settings.infrequent_access_after_days,
             glacier_instant_retrieval_after_days=settings.glacier_instant_retrieval_after_days,
             noncurrent_version_expiry_days=settings.noncurrent_version_expiry_days,
+            intelligent_tiering=settings.storage_tiering == "intelligent_tiering",
             inbox_expiry_days=settings.inbox_expiry_days,
             access_log_expiry_days=settings.access_log_expiry_days,
             ingest_timeout_seconds=settings.ingest_timeout_seconds,
@@ -171,6 +173,31 @@ class CloudPacsStage(Stage):
             bridge=self.dimse.watched,
             **common,
         )
+        self.retention: RetentionStack | None = None
+        if settings.retention_days is not None:
+            self.retention = RetentionStack(
+                self,
+                "Retention",
+                stack_name=f"cloudpacs-{name}-retention",
+                description=f"cloudpacs {name}: daily retention job (studies past "
+                f"{settings.retention_days} days)",
+                names=names,
+                assets=assets,
+                architecture=settings.lambda_architecture,
+                memory_mb=settings.lambda_memory_mb,
+                retention_days=settings.retention_days,
+                schedule_hour_utc=settings.retention_hour_utc,
+                data_key=self.storage.keys.data_key,
+                log_key=self.storage.keys.log_key,
+                audit_log_name=self.storage.audit_log_name,
+                event_bus_name=names.event_bus,
+                log_retention_days=settings.log_retention_days,
+                retain_logs=retain,
+                commit=commit,
+                **common,
+            )
+            self.retention.add_stack_dependency(self.storage)
+            self.retention.add_stack_dependency(self.api)
         self.api.add_stack_dependency(self.storage)
         self.api.add_stack_dependency(self.auth)
         self.api.add_stack_dependency(self.viewer)

@@ -36,6 +36,11 @@ class StageNames:
         return f"cloudpacs/{self.stage}/deid-key"
 
     @property
+    def event_bus(self) -> str:
+        """The stage's EventBridge bus (made by the API stack)."""
+        return f"cloudpacs-{self.stage}"
+
+    @property
     def dicom_bucket(self) -> str:
         return f"cloudpacs-{self.stage}-dicom-{self.account}-{self.region}"
 

@@ -14,6 +14,8 @@ dimension, stacks/monitoring):
 | Latency | Milliseconds | per request, dimension ``route`` (method and path template) |
 | InstancesDeidentified | Count | anonymize ``on_result``: copies stored in the research store |
 | InstancesQuarantined, DeidentificationFailures | Count | anonymize ``on_result``: refusals |
+| StudiesRetired, StudiesRetainedOnHold | Count | retention ``on_run``: deleted, kept on hold |
+| RetentionFailures | Count | retention ``on_run``: studies the job could not delete |
 
 Only counts, sizes and route templates are recorded: never UIDs or other patient data.
 Powertools leaves Tracer off outside Lambda, and ``log_metrics`` flushes once per invocation.
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from cloudpacs.services.ingest import StoreOutcome, StoreStatus
     from cloudpacs.services.query import QueryResult
     from cloudpacs.services.query_model import Query
+    from cloudpacs.services.retention import RetentionReport
 
 NAMESPACE = "cloudpacs"
 
@@ -78,6 +81,12 @@ def on_deidentified(result: InstanceResult) -> None:
     count(_DEID_METRICS[result.outcome.value], 1)
 
 
+def on_retention_run(report: RetentionReport) -> None:
+    count("StudiesRetired", len(report.deleted))
+    count("StudiesRetainedOnHold", len(report.held))
+    count("RetentionFailures", len(report.failed))
+
+
 def instrument(services: Services) -> None:
     """Attach the metric hooks to the services (once), the research store's included."""
     hooks: list[tuple[list[Any], Any]] = [
@@ -94,6 +103,8 @@ def instrument(services: Services) -> None:
             hooks.append((research.large_responses.on_redirected, on_redirected))
     if services.deid_worker is not None:
         hooks.append((services.deid_worker.on_result, on_deidentified))
+    if services.retention is not None:
+        hooks.append((services.retention.on_run, on_retention_run))
     for hook_list, hook in hooks:
         if hook not in hook_list:
             hook_list.append(hook)

@@ -19,7 +19,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from cloudpacs.security.cors import CONDITIONAL_HEADERS
+from cloudpacs.security.cors import CONDITIONAL_HEADERS, DEFAULT_METHODS
 from stacks.acknowledge import acknowledge
 from stacks.api.routes import Route
 from stacks.auth import scopes
@@ -157,7 +157,7 @@ def _cors(origins: Sequence[str]) -> apigw.CorsOptions | None:
         return None
     return apigw.CorsOptions(
         allow_origins=list(origins),
-        allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+        allow_methods=list(DEFAULT_METHODS),
         allow_headers=CORS_HEADERS,
         expose_headers=EXPOSED_HEADERS,
         allow_credentials=False,

@@ -2,8 +2,9 @@
 
 All routes live under ``/dicom-web`` (PS3.18 §8). Reads go to ``qido`` (search) and ``wado``
 (retrieve). Every write to the archive goes to ``stow``: STOW-RS, the large-upload endpoints
-(DESIGN.md §5), DELETE at the three levels and corrections (``PATCH`` of a study, the merge
-of patients: the write scope at the edge, the ``admin`` role inside). Keeping delete with the
+(DESIGN.md §5), DELETE at the three levels, corrections (``PATCH`` of a study, the merge
+of patients) and legal holds (``PUT``/``DELETE``/``GET`` of ``/studies/{study}/hold``): the
+write or delete scope at the edge, the ``admin`` role inside for changes. Keeping delete with the
 write side means one role holds ``s3:DeleteObject`` and index deletes, and no read function
 can change the archive.
 De-identification jobs (issue 7) go to ``deidentify``, which reads the archive's index and
@@ -41,6 +42,7 @@ class Route:
             "GET": scopes.READ,
             "HEAD": scopes.READ,
             "POST": scopes.WRITE,
+            "PUT": scopes.WRITE,
             "PATCH": scopes.WRITE,
             "DELETE": scopes.DELETE,
         }[self.method]
@@ -80,6 +82,7 @@ _ROUTES: tuple[Route, ...] = (
     *_many("DELETE", "stow", STUDY, SERIES, INSTANCE),
     Route("PATCH", BASE + STUDY, "stow"),
     Route("POST", BASE + "/patients/{patient}/merge", "stow"),
+    *(Route(method, BASE + STUDY + "/hold", "stow") for method in ("GET", "PUT", "DELETE")),
     Route("POST", BASE + STUDY + "/deidentify", "deidentify"),
     Route("GET", BASE + "/jobs/{job}", "deidentify"),
     *_many("GET", "research", *SEARCHES, *RETRIEVES, base=RESEARCH),

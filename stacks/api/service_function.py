@@ -10,6 +10,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.acknowledge import acknowledge
@@ -40,7 +41,10 @@ class ServiceFunction(Construct):
         log_retention_days: int,
         removal_policy: RemovalPolicy,
         ephemeral_storage_mb: int = 512,
+        dead_letter_queue: sqs.IQueue | None = None,
     ) -> None:
+        """``dead_letter_queue``: where Lambda puts the events of asynchronous invocations
+        that failed every attempt (scheduled functions)."""
         super().__init__(scope, construct_id)
         log_group_name = f"/cloudpacs/{names.stage}/functions/{name}"
         self.log_group = logs.LogGroup(
@@ -76,6 +80,7 @@ class ServiceFunction(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             logging_format=lambda_.LoggingFormat.JSON,
             log_group=self.log_group,
+            dead_letter_queue=dead_letter_queue,
             environment={
                 "CLOUDPACS_BACKEND": "aws",
                 "POWERTOOLS_SERVICE_NAME": name,
@@ -107,7 +112,8 @@ class ServiceFunction(Construct):
             "upgraded together.",
         )
         for rule, reason in _HIPAA_LAMBDA_REASONS.items():
-            acknowledge(self.function, rule, reason)
+            if not (dead_letter_queue and rule == "HIPAA.Security-LambdaDLQ"):
+                acknowledge(self.function, rule, reason)
 
 
 _HIPAA_LAMBDA_REASONS = {
@@ -122,8 +128,8 @@ _HIPAA_LAMBDA_REASONS = {
         "fail deployment in accounts with low default limits."
     ),
     "HIPAA.Security-LambdaDLQ": (
-        "No function is invoked asynchronously: API functions answer synchronously and the "
-        "ingest and anonymize functions are fed by SQS, whose own dead-letter queues hold "
-        "failed messages."
+        "Only the scheduled retention function is invoked asynchronously, and it has a "
+        "dead-letter queue: API functions answer synchronously and the ingest and anonymize "
+        "functions are fed by SQS, whose own dead-letter queues hold failed messages."
     ),
 }

@@ -88,7 +88,7 @@ class ApiStack(Stack):
         self.names = names
         stage = names.stage
         removal = RemovalPolicy.RETAIN if retain_logs else RemovalPolicy.DESTROY
-        self.event_bus = events.EventBus(self, "Events", event_bus_name=f"cloudpacs-{stage}")
+        self.event_bus = events.EventBus(self, "Events", event_bus_name=names.event_bus)
         layer = lambda_.LayerVersion(
             self,
             "CoreLayer",
@@ -124,7 +124,7 @@ class ApiStack(Stack):
                 "CLOUDPACS_DEID_SECRET_ID": names.deid_secret,
             },
             event_bus=self.event_bus,
-            event_bus_name=f"cloudpacs-{stage}",
+            event_bus_name=names.event_bus,
             auto_profile=auto_deidentify_profile,
             log_key=storage.keys.log_key,
             log_retention_days=log_retention_days,

@@ -90,6 +90,37 @@ class AccessLogBucket(Construct):
         )
 
 
+def tier_transitions(
+    intelligent_tiering: bool,
+    infrequent_access_after_days: int,
+    glacier_instant_retrieval_after_days: int | None,
+) -> list[s3.Transition]:
+    """Where DICOM objects go as they age. Only classes with millisecond reads: WADO-RS must
+    answer at once, so neither Glacier Flexible Retrieval nor Deep Archive, nor the opt-in
+    archive tiers of Intelligent-Tiering (whose objects need a restore) are used."""
+    if intelligent_tiering:
+        return [
+            s3.Transition(
+                storage_class=s3.StorageClass.INTELLIGENT_TIERING,
+                transition_after=Duration.days(0),
+            )
+        ]
+    transitions = [
+        s3.Transition(
+            storage_class=s3.StorageClass.INFREQUENT_ACCESS,
+            transition_after=Duration.days(infrequent_access_after_days),
+        )
+    ]
+    if glacier_instant_retrieval_after_days is not None:
+        transitions.append(
+            s3.Transition(
+                storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+                transition_after=Duration.days(glacier_instant_retrieval_after_days),
+            )
+        )
+    return transitions
+
+
 class DicomBucket(Construct):
     """The DICOM object store: ``studies/{study}/series/{series}/instances/{sop}.dcm``."""
 
@@ -106,21 +137,12 @@ class DicomBucket(Construct):
         noncurrent_version_expiry_days: int,
         cors_origins: Sequence[str],
         removal_policy: RemovalPolicy,
+        intelligent_tiering: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
-        transitions = [
-            s3.Transition(
-                storage_class=s3.StorageClass.INFREQUENT_ACCESS,
-                transition_after=Duration.days(infrequent_access_after_days),
-            )
-        ]
-        if glacier_instant_retrieval_after_days is not None:
-            transitions.append(
-                s3.Transition(
-                    storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
-                    transition_after=Duration.days(glacier_instant_retrieval_after_days),
-                )
-            )
+        transitions = tier_transitions(
+            intelligent_tiering, infrequent_access_after_days, glacier_instant_retrieval_after_days
+        )
         self.bucket = s3.Bucket(
             self,
             "Bucket",

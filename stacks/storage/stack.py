@@ -36,6 +36,7 @@ class StorageStack(Stack):
         infrequent_access_after_days: int,
         glacier_instant_retrieval_after_days: int | None,
         noncurrent_version_expiry_days: int,
+        intelligent_tiering: bool,
         inbox_expiry_days: int,
         access_log_expiry_days: int,
         ingest_timeout_seconds: int,
@@ -58,6 +59,7 @@ class StorageStack(Stack):
             infrequent_access_after_days=infrequent_access_after_days,
             glacier_instant_retrieval_after_days=glacier_instant_retrieval_after_days,
             noncurrent_version_expiry_days=noncurrent_version_expiry_days,
+            intelligent_tiering=intelligent_tiering,
             cors_origins=cors_origins,
             removal_policy=removal,
         ).bucket

@@ -181,6 +181,23 @@ def test_correction_of_a_study(dicomweb_api: Api) -> None:
         assert item["00100010"]["Value"] == [{"Alphabetic": "Roe^Richard"}]
 
 
+def test_legal_hold_blocks_delete_until_released(dicomweb_api: Api) -> None:
+    api = dicomweb_api
+    study, series, objects = _study(count=2, series=1)
+    _stow(api, objects)
+    hold = f"/studies/{study}/hold"
+    assert api.client.get(hold).json() == {"hold": False}
+    placed = api.client.put(hold, json={"reason": "litigation 2026-17"})
+    assert placed.status_code == 201, placed.text
+    assert api.client.get(hold).json()["reason"] == "litigation 2026-17"
+    refused = api.client.delete(f"/studies/{study}/series/{series[0]}")
+    assert refused.status_code == 409 and "legal hold" in refused.json()["error"]
+    assert api.client.get(f"/studies/{study}/metadata").status_code == 200
+    released = api.client.delete(hold)
+    assert released.status_code == 200 and released.json()["hold"] is False
+    assert api.client.delete(f"/studies/{study}").json() == {"deleted_instances": 2}
+
+
 def test_refusals_have_the_status_ps3_18_names(dicomweb_api: Api) -> None:
     api = dicomweb_api
     _, _, objects = _study(count=1)

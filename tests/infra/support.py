@@ -20,6 +20,9 @@ from stacks.api.assets import PYTHON_VERSION, LambdaAssets  # noqa: E402
 STAGES = ("dev", "staging", "prod")
 KINDS = ("Storage", "Auth", "Api", "Monitoring")
 FUNCTIONS = ("qido", "wado", "stow", "ingest", "deidentify", "research", "anonymize")
+"""The API stack's functions."""
+SCHEDULED = ("retention",)
+"""Functions of their own stacks, run on a schedule."""
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 """The source commit the app is synthesized for (context ``cloudpacs:commit``)."""
 
@@ -47,7 +50,7 @@ class Synthesized:
 
 
 def placeholder_assets(root: Path) -> LambdaAssets:
-    for name in FUNCTIONS:
+    for name in FUNCTIONS + SCHEDULED:
         folder = root / "functions" / name
         folder.mkdir(parents=True)
         (folder / "handler.py").write_text("def handler(event, context):\n    return None\n")

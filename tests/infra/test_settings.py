@@ -67,6 +67,9 @@ def test_production_refuses_wildcard_cors(document: dict[str, Any]) -> None:
         ("waf_rate_limit", 5),
         ("viewer_callback_urls", ["http://viewer.example.org/callback"]),
         ("infrequent_access_after_days", 10),
+        ("retention_days", 0),
+        ("retention_hour_utc", 24),
+        ("storage_tiering", "deep_archive"),
         ("colour", "blue"),
     ],
 )

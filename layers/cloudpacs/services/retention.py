@@ -69,6 +69,8 @@ class RetentionService:
         self.delete = delete
         self.audit = audit
         self.days = days
+        self.on_run: list[Callable[[RetentionReport], None]] = []
+        """Called with the report of each run that changed something (not dry runs)."""
 
     def run(
         self,
@@ -96,6 +98,9 @@ class RetentionService:
             len(report.held),
             len(report.failed),
         )
+        if not dry_run:
+            for hook in self.on_run:
+                hook(report)
         return report
 
     def _delete(self, study: str, report: RetentionReport) -> None:

@@ -56,7 +56,7 @@ def test_preflight_allowed(policy: CorsPolicy) -> None:
     headers = answer.headers
     assert headers["Access-Control-Allow-Origin"] == VIEWER
     assert headers["Access-Control-Allow-Credentials"] == "true"
-    assert headers["Access-Control-Allow-Methods"] == "GET, POST, PATCH, DELETE, OPTIONS"
+    assert headers["Access-Control-Allow-Methods"] == "GET, POST, PUT, PATCH, DELETE, OPTIONS"
     for name in ("Authorization", "Content-Type", "Accept"):
         assert name in headers["Access-Control-Allow-Headers"]
     assert headers["Access-Control-Max-Age"] == "600"
@@ -67,7 +67,7 @@ def test_preflight_allowed(policy: CorsPolicy) -> None:
     ("origin", "method", "request_headers", "why"),
     [
         ("https://evil.example.org", "GET", None, "origin"),
-        (VIEWER, "PUT", None, "method"),
+        (VIEWER, "PROPFIND", None, "method"),
         (VIEWER, None, None, "method"),
         (VIEWER, "POST", "Authorization, X-Secret", "X-Secret"),
     ],
@@ -147,7 +147,7 @@ def test_apigateway_options_carry_the_same_lists(policy: CorsPolicy) -> None:
     options = policy.apigateway_options()
     assert options == {
         "allow_origins": [VIEWER, "http://localhost:3000"],
-        "allow_methods": ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+        "allow_methods": ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         "allow_headers": list(policy.allowed_headers),
         "expose_headers": list(policy.expose_headers),
         "allow_credentials": True,

@@ -1,0 +1,1 @@
+"""The scheduled retention job of a stage (`stacks.retention.stack`)."""
