@@ -11,7 +11,8 @@
   one is arm64 and cannot load here); without it, the dev environment is measured instead
   and ``environment`` says so. Several runs; the minimum and the median are reported, with
   the packages whose own import time weighs most, and the same import without the layer's
-  bytecode (what every cold start paid before the layer shipped it).
+  bytecode (what every cold start paid before the layer shipped it), and with active tracing
+  (``traced_min_ms``: Powertools then loads the X-Ray SDK, as the deployed functions do).
 - ``layer``: unzipped size of the deployed layer (``layers/.build/python``, ``make layer``)
   and of the function code, against Lambda's 250 MB limit for function code and layers.
 """
@@ -28,7 +29,18 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-FUNCTIONS = ("qido", "wado", "stow", "ingest")
+FUNCTIONS = ("qido", "wado", "stow", "deidentify", "research", "ingest")
+"""The HTTP functions and ingest (SQS)."""
+FUNCTION_ENVIRONMENT = {
+    "deidentify": {"CLOUDPACS_DEID_QUEUE_URL": "https://sqs.eu-central-1.amazonaws.com/0/bench"},
+    "research": {"CLOUDPACS_RESEARCH_TABLE_NAME": "cloudpacs-bench-research"},
+}
+"""What each function needs beyond the common settings (``aws_lambda.http_app.REQUIRED``)."""
+TRACED = {
+    "LAMBDA_TASK_ROOT": "/var/task",
+    "_X_AMZN_TRACE_ID": "Root=1-00000000-000000000000000000000000",
+}
+"""Lambda's variables with active tracing: Powertools then loads the X-Ray SDK and patches."""
 RUNS = 5
 TARGET_MS = 300
 LAMBDA_UNZIPPED_LIMIT_MB = 250
@@ -88,11 +100,18 @@ def _lambda_like_path(bench: Path) -> tuple[list[str], str]:
 
 
 def _measure(
-    function: str, path: list[str], *, bytecode: bool = True
+    function: str, path: list[str], *, bytecode: bool = True, traced: bool = False
 ) -> tuple[float, dict[str, float]]:
     """One cold import. Nothing is written (Lambda's /opt is read-only); without ``bytecode``
-    the layer's .pyc files are not looked at, as when a layer ships none."""
-    env = {"PATH": os.environ.get("PATH", ""), **ENVIRONMENT, "PYTHONPATH": os.pathsep.join(path)}
+    the layer's .pyc files are not looked at, as when a layer ships none; ``traced`` as with
+    active tracing (the X-Ray SDK loaded and patching)."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        **ENVIRONMENT,
+        **FUNCTION_ENVIRONMENT.get(function, {}),
+        **(TRACED if traced else {}),
+        "PYTHONPATH": os.pathsep.join(path),
+    }
     env["POWERTOOLS_SERVICE_NAME"] = function
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     flags = [] if bytecode else ["-X", f"pycache_prefix={ROOT / '.bench' / 'no-bytecode'}"]
@@ -132,11 +151,13 @@ def run(report: dict[str, Any]) -> None:
         totals = [total for total, _ in runs]
         heaviest = runs[totals.index(min(totals))][1]
         uncompiled = [_measure(function, path, bytecode=False)[0] for _ in range(2)]
+        traced = [_measure(function, path, traced=True)[0] for _ in range(3)]
         imports[function] = {
             "min_ms": round(min(totals)),
             "median_ms": round(statistics.median(totals)),
             "within_target": min(totals) <= TARGET_MS,
             "without_bytecode_min_ms": round(min(uncompiled)),
+            "traced_min_ms": round(min(traced)),
             "heaviest_ms": {
                 name: round(ms) for name, ms in sorted(heaviest.items(), key=lambda kv: -kv[1])[:6]
             },

@@ -4,7 +4,7 @@ An association is served under the ``Identity`` of its calling AE title (``AeRol
 the ``Session`` holding it is created when the A-ASSOCIATE-RQ arrives and looked up by the
 handlers of that association.
 
-Audit (issue 5 part 5): the bridge writes to the services' ``AuditSink``, the same trail as
+Audit (DESIGN.md §7): the bridge writes to the services' ``AuditSink``, the same trail as
 the HTTP side (a JSON-lines file locally, a CloudWatch Logs group on AWS): one event per
 association and one per operation. Each carries ``entry_point = dimse``, the calling AE
 title as actor, its roles, ``auth_method = ae_title`` and ``request_id`` = the association's

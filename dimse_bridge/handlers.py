@@ -1,6 +1,6 @@
 """DIMSE event handlers: plain functions, bound through ``evt_handlers`` with the ``Bridge``.
 
-Each handler translates: it checks the calling AE's permission (issue 5 matrix), makes one
+Each handler translates: it checks the calling AE's permission (the permission matrix), makes one
 call into the cloudpacs services, maps the result to a DIMSE status (PS3.4 B.2.3 storage,
 C.4.1.1.4 find, C.4.2.1.5 move, C.4.3.1.4 get; PS3.7 Annex C general statuses), and
 records one audit event (``dimse_bridge.bridge``).

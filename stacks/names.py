@@ -27,7 +27,7 @@ class StageNames:
 
     @property
     def research_table(self) -> str:
-        """The research store's index: the de-identified copies (issue 7)."""
+        """The research store's index: the de-identified copies (docs/deidentification.md)."""
         return f"cloudpacs-{self.stage}-research"
 
     @property

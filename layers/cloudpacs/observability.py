@@ -18,7 +18,8 @@ dimension, stacks/monitoring):
 | RetentionFailures | Count | retention ``on_run``: studies the job could not delete |
 
 Only counts, sizes and route templates are recorded: never UIDs or other patient data.
-Powertools leaves Tracer off outside Lambda, and ``log_metrics`` flushes once per invocation.
+Powertools leaves Tracer off outside Lambda (``cloudpacs.tracing``: then without the X-Ray
+SDK), and ``log_metrics`` flushes once per invocation.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
+from aws_lambda_powertools import Logger, Metrics, single_metric
 from aws_lambda_powertools.metrics import MetricUnit
+
+from cloudpacs.tracing import make_tracer
 
 if TYPE_CHECKING:
     from cloudpacs.model import InstanceRecord
@@ -42,7 +45,7 @@ if TYPE_CHECKING:
 NAMESPACE = "cloudpacs"
 
 logger = Logger()
-tracer = Tracer()
+tracer = make_tracer()
 metrics = Metrics(namespace=NAMESPACE)
 _lock = threading.Lock()
 """Services report from worker threads (concurrent STOW parts); the metric set is shared."""

@@ -131,7 +131,7 @@ class Settings(BaseSettings):
     event_bus_name: str | None = None
     """EventBridge bus for change events (aws backend); unset: events are not published."""
 
-    # De-identification and the research store (issue 7, docs/deidentification.md)
+    # De-identification and the research store (docs/deidentification.md)
     research_base_path: str = "/research/dicom-web"
     """DICOMweb root of the de-identified research copy (QIDO-RS and WADO-RS, read-only)."""
     research_table_name: str | None = None
@@ -210,7 +210,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _pixel_cleaning_loads(self) -> Settings:
-        self.pixel_rules()  # PixelRulesError (a ValueError) names the line and the reason
+        # A rules file of one's own is checked at start (PixelRulesError, a ValueError, names
+        # the line and the reason); the shipped rules are loaded where pixels are cleaned.
+        if self.deid_pixel_rules_file is not None:
+            self.pixel_rules()
         if self.deid_text_detector:
             from cloudpacs.deid.text_detector import OcrTextDetector
 

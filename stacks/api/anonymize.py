@@ -1,4 +1,4 @@
-"""The anonymize function and its queue (issue 7): de-identification into the research store.
+"""The anonymize function and its queue: de-identification into the research store.
 
 ``POST /dicom-web/studies/{study}/deidentify`` (the ``deidentify`` function) queues a job's
 tasks here; when the stage de-identifies automatically (``auto_deidentify``), a rule on the

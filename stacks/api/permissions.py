@@ -27,7 +27,7 @@ THUMBNAILS = "studies/*/series/*/thumbnails/*"
 RESPONSES = "responses/*"
 """Assembled WADO responses (decision 0001), expired by the data bucket's lifecycle."""
 RESEARCH = "research/"
-"""The de-identified research copy in the same bucket (issue 7): its objects, metadata cache
+"""The de-identified research copy in the same bucket: its objects, metadata cache
 and assembled responses under this prefix, granted apart from the archive's."""
 JOB_ITEMS = "JOB#*"
 """Partition keys of de-identification jobs in the index table (``dynamo_jobs``)."""

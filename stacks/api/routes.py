@@ -7,7 +7,7 @@ of patients) and legal holds (``PUT``/``DELETE``/``GET`` of ``/studies/{study}/h
 write or delete scope at the edge, the ``admin`` role inside for changes. Keeping delete with the
 write side means one role holds ``s3:DeleteObject`` and index deletes, and no read function
 can change the archive.
-De-identification jobs (issue 7) go to ``deidentify``, which reads the archive's index and
+De-identification jobs go to ``deidentify``, which reads the archive's index and
 queues work for the anonymize function. The de-identified research copy has its own root,
 ``/research/dicom-web``, read-only (the QIDO-RS and WADO-RS paths), served by ``research``,
 whose role can read the research store and nothing of the archive.

@@ -12,7 +12,7 @@ Grants live here, next to the functions they are for, so one file shows who may 
 | research | - | - | - | audit; reads the research store |
 | anonymize | ``GetItem``; ``JOB#*`` results | get | - | writes the research store; secret |
 
-The research store (issue 7) is the ``-research`` index table and ``research/*`` in the same
+The research store is the ``-research`` index table and ``research/*`` in the same
 bucket. ``research`` reads it (and writes its ``metadata.json`` cache and ``responses/*``) and
 holds nothing of the archive, neither its index nor ``studies/*``; ``anonymize`` reads the
 archive's objects and writes the research store; only ``anonymize`` may read the secret.
@@ -246,7 +246,7 @@ class ApiStack(Stack):
     def _grant_deidentification(
         self, storage: StorageStack, grants: dict[str, Grants], anonymize: Grants
     ) -> None:
-        """Issue 7: jobs, the research copy and the worker between them."""
+        """De-identification: jobs, the research copy and the worker between them."""
         names = self.names
         objects, research_table = names.dicom_bucket, names.research_table
         anonymizer = self.anonymizer
@@ -282,9 +282,7 @@ class ApiStack(Stack):
 
 
 AUDIT_REASON = "Streams of the audit log group; append only (no read, no delete)."
-RESEARCH_REASON = (
-    "De-identified copies under research/studies/ (issue 7); keys are made of validated UIDs."
-)
+RESEARCH_REASON = "De-identified copies under research/studies/; keys are made of validated UIDs."
 COPY_REASON = (
     "De-identified copies written under research/studies/, read back to compare with a "
     "repeated copy (idempotent re-runs)."

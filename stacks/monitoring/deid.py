@@ -1,4 +1,4 @@
-"""De-identification (issue 7) on the stage dashboard, and its alarms.
+"""De-identification (docs/deidentification.md) on the stage dashboard, and its alarms.
 
 | alarm | fires when | first thing to check |
 | ----- | ---------- | -------------------- |

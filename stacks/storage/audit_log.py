@@ -1,4 +1,4 @@
-"""The audit trail's own CloudWatch log group (issue 5): long retention, the log key, and no
+"""The audit trail's own CloudWatch log group: long retention, the log key, and no
 reader or writer but those granted explicitly (the runtime roles may only append)."""
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ RESPONSES_PREFIX = "responses/"
 (``cloudpacs.services.large_responses``)."""
 RESPONSES_EXPIRY_DAYS = 1
 RESEARCH_PREFIX = "research/"
-"""The de-identified research copy (issue 7): ``research/studies/...`` and the research root's
+"""The de-identified research copy: ``research/studies/...`` and the research root's
 own assembled responses under ``research/responses/``."""
 
 

@@ -1,4 +1,4 @@
-"""The pseudonym key of the research copies (issue 7): a generated Secrets Manager secret.
+"""The pseudonym key of the research copies: a generated Secrets Manager secret.
 
 Every pseudonym (UIDs, Patient ID, the per-patient date shift) is an HMAC under this secret,
 so it decides which copies link up: the same key gives the same pseudonyms across jobs, studies

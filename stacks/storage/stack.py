@@ -1,6 +1,6 @@
 """Storage stack: everything that holds patient data or its audit trail, and its keys.
 
-The de-identified research copy (issue 7) lives here too: its own index table (the archive's
+The de-identified research copy lives here too: its own index table (the archive's
 layout, a second table so that grants split on the table), its objects under the ``research/``
 prefix of the DICOM bucket, and the secret that keys its pseudonyms."""
 

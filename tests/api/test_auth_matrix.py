@@ -1,4 +1,4 @@
-"""Access control end to end on the local server (issue 5, DESIGN.md §7).
+"""Access control end to end on the local server (DESIGN.md §7).
 
 The server runs with ``auth=oidc`` and verifies real JWTs, signed by a key generated here and
 served as a JWKS on loopback. Every role x route pair gets the status the permission matrix
@@ -64,7 +64,7 @@ ROLES: dict[str, tuple[str, ...]] = {
 ALLOWED: dict[str, set[str]] = {
     "viewer": {SEARCH, RETRIEVE},
     "technologist": {SEARCH, RETRIEVE, STORE, UPLOAD},
-    "researcher": {SEARCH_R, RETRIEVE_R},  # the de-identified research root only (issue 7)
+    "researcher": {SEARCH_R, RETRIEVE_R},  # the de-identified research root only
     "admin": {
         SEARCH,
         RETRIEVE,

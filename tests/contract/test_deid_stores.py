@@ -1,4 +1,4 @@
-"""De-identification's ports on both backends (issue 7): the job ledger (JSON files | items in
+"""De-identification's ports on both backends: the job ledger (JSON files | items in
 the index table), and the research store kept apart from the archive (a second SQLite file and
 folder | a second table and the ``research/`` prefix of the same bucket)."""
 

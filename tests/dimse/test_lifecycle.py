@@ -1,4 +1,4 @@
-"""Start-up, graceful shutdown and settings of the bridge (issue 6 part 4).
+"""Start-up, graceful shutdown and settings of the bridge (dimse_bridge/README.md).
 
 Protects: ``stop`` refuses new connections at once but lets an association in flight finish
 its C-STOREs; associations still open after the grace period are aborted; ``python -m

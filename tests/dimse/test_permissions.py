@@ -1,4 +1,4 @@
-"""Roles per operation (issue 5 matrix, DESIGN.md §7) on every DIMSE service.
+"""Roles per operation (the permission matrix, DESIGN.md §7) on every DIMSE service.
 
 Protects: a role without the operation's permission is refused per operation - 0x0124
 Refused: Not Authorized (PS3.7 Annex C) for C-STORE, C-FIND and C-GET, 0xA801 for C-MOVE

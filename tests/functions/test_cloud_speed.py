@@ -1,4 +1,4 @@
-"""Frames and metadata at cloud speed (issue 3 §5), counted in AWS requests under moto.
+"""Frames and metadata at cloud speed (DESIGN.md §5), counted in AWS requests under moto.
 
 botocore's ``before-call`` fires once per request, so these are exact request counts (not
 timings): a frame is one ranged S3 GET; warm series metadata is one index Query and one S3

@@ -1,6 +1,6 @@
-"""De-identification end to end, on the local server and on the Lambda handlers (issue 7).
+"""De-identification end to end, on the local server and on the Lambda handlers.
 
-The "Done when" of issue 7: an admin de-identifies a study through the API, the job completes,
+End to end: an admin de-identifies a study through the API, the job completes,
 a researcher then searches and retrieves only the de-identified copy (403 on the archive's
 root), and the copy carries none of the original identifiers (the PHI scan of
 ``tests/unit/deid/phi_scan.py`` over every retrieved instance). Also: a corrupt and a

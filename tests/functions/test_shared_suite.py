@@ -1,5 +1,5 @@
 """One suite, two runtimes: every route of every function, on the local server and on the
-Lambda handlers behind API Gateway, with the same expected results (issue 3, "done when")."""
+Lambda handlers behind API Gateway, with the same expected results."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match
 
-from cloudpacs.web.app import DICOMWEB_ROUTERS, RESEARCH_ROUTERS, ROOT_ROUTERS
+from cloudpacs.web.routers import all_routers
 from stacks.api.routes import BASE, RESEARCH, ROUTES
 from tests.infra.support import FUNCTIONS, STAGES, Synthesized, only, resources
 
@@ -107,11 +107,11 @@ def test_every_route_of_the_app_is_routed() -> None:
     """API Gateway and the app agree on every method and path (parameter names aside; HEAD is
     answered by the app as GET, ``cloudpacs.web.head``)."""
     served = set()
-    mounted = ((DICOMWEB_ROUTERS, BASE), (ROOT_ROUTERS, ""), (RESEARCH_ROUTERS, RESEARCH))
-    for routers, base in mounted:
-        for router in routers.values():
-            for route in router.routes:
-                served |= {(m, _template(base + route.path)) for m in route.methods}  # type: ignore[attr-defined]
+    bases = {"dicomweb": BASE, "root": "", "research": RESEARCH}
+    for _, router, mount in all_routers():
+        for route in router.routes:
+            path = _template(bases[mount] + route.path)  # type: ignore[attr-defined]
+            served |= {(m, path) for m in route.methods}  # type: ignore[attr-defined]
     routed = {(r.method, _template(r.path)) for r in ROUTES if r.method != "HEAD"}
     assert served - LOCAL_ONLY == routed
 

@@ -1,4 +1,4 @@
-"""De-identification's infrastructure (issue 7): the anonymize function and its queues, the
+"""De-identification's infrastructure: the anonymize function and its queues, the
 research store and its function, the pseudonym secret, least-privilege grants, the routes,
 automatic mode, alarms and dashboard; cdk-nag stays clean with automatic mode on as well."""
 

@@ -1,4 +1,4 @@
-"""What the paths for large objects need from the stacks (DESIGN.md §5, issue 3): assembled
+"""What the paths for large objects need from the stacks (DESIGN.md §5): assembled
 WADO responses expire and are reachable by wado only, upload records expire, and the ingest
 function knows how many deliveries SQS makes before the dead-letter queue."""
 

@@ -119,7 +119,7 @@ def test_lifecycle_follows_settings(synthesized: Synthesized, stage: str) -> Non
 def test_index_table_matches_the_adapter_layout(
     synthesized: Synthesized, stage: str, name: str
 ) -> None:
-    """The archive's index and the research copy's (issue 7) have the adapter's layout."""
+    """The archive's index and the research copy's have the adapter's layout."""
     table = _table(synthesized.template_json(stage, "Storage"), name)["Properties"]
     expected = create_table_kwargs(f"cloudpacs-{stage}-{name}")
     assert table["TableName"] == expected["TableName"]

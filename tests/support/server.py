@@ -75,7 +75,7 @@ def live_server(
         thread.join(timeout=10)
     audit = cfg.audit_file
     lines = audit.read_text().splitlines() if audit.exists() else []
-    # Issue 5: every DICOMweb transaction, allowed or denied, leaves exactly one audit event.
+    # every DICOMweb transaction, allowed or denied, leaves exactly one audit event.
     # (The ingest of an upload adds its own, from the worker: entry point "inbox"; so does the
     # de-identification worker for each instance it quarantines or cleans: "worker"; and the
     # retention job for each study it deletes: "retention".)

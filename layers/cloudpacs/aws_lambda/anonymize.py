@@ -1,4 +1,4 @@
-"""The anonymize function: de-identification tasks from SQS (issue 7, DESIGN.md §2).
+"""The anonymize function: de-identification tasks from SQS (DESIGN.md §2).
 
 Each SQS record carries one message, either
 

@@ -15,8 +15,8 @@ from cloudpacs.security.permissions import PERMISSIONS, Action, Role
 from cloudpacs.services import ingest
 from cloudpacs.settings import Settings
 from cloudpacs.validation.iod_check import MISMATCH_WARNING
-from cloudpacs.web.access import ROUTE_ACTIONS, Open
-from cloudpacs.web.app import DICOMWEB_ROUTERS, RESEARCH_ROUTERS, ROOT_ROUTERS
+from cloudpacs.web.access import Open, action_of
+from cloudpacs.web.routers import all_routers, mount_prefix
 
 STOW_STATUSES = {
     ingest.PROCESSING_FAILURE: ("Failure", "Processing failure (the object could not be stored)"),
@@ -69,16 +69,12 @@ def _service(name: str) -> str:
 def http_routes(settings: Settings) -> list[HttpRoute]:
     """Every route the local server mounts, with the action it performs."""
     found: list[HttpRoute] = []
-    groups = [
-        *((name, router, settings.base_path) for name, router in DICOMWEB_ROUTERS.items()),
-        *((name, router, "") for name, router in ROOT_ROUTERS.items()),
-        *((name, router, settings.research_base_path) for name, router in RESEARCH_ROUTERS.items()),
-    ]
-    for name, router, prefix in groups:
+    for name, router, mount in all_routers():
+        prefix = mount_prefix(mount, settings)
         for route in router.routes:
             if not isinstance(route, Route):
                 continue
-            access = ROUTE_ACTIONS.get(route.endpoint)
+            access = action_of(route.endpoint)
             label = access.value if isinstance(access, (Action, Open)) else "research read"
             for method in sorted(route.methods or ()):
                 if method != "HEAD":

@@ -1,4 +1,4 @@
-"""Roles of DIMSE peers, from their calling AE titles (DESIGN.md §7, issue 5 part 4).
+"""Roles of DIMSE peers, from their calling AE titles (DESIGN.md §7).
 
 The bridge has no tokens: a peer is identified by the Calling AE Title of its association
 request. An ``AeRoleMap`` is an ordered list of rules ``pattern -> roles``; the **first rule

@@ -1,4 +1,4 @@
-"""Audit events: one per DICOMweb or DIMSE transaction, allowed or denied (issue 5 part 5).
+"""Audit events: one per DICOMweb or DIMSE transaction, allowed or denied (DESIGN.md §7).
 
 An ``AuditEvent`` answers who (actor, roles, auth method, source address), did what (action,
 entry point, request id), to which objects (study / series / instance UIDs, instance count),

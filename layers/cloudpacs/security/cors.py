@@ -1,4 +1,4 @@
-"""CORS for browser viewers (Fetch standard §3.2 "CORS protocol"; issue 5 part 6).
+"""CORS for browser viewers (Fetch standard §3.2 "CORS protocol").
 
 One ``CorsPolicy``, built from settings, answers preflights and decorates responses the same
 way in the local server and in the Lambda functions, and gives API Gateway's preflight

@@ -1,4 +1,4 @@
-"""The permission matrix: which role may do which action (DESIGN.md §7, issue 5).
+"""The permission matrix: which role may do which action (DESIGN.md §7).
 
 The matrix is data (``PERMISSIONS``), so that it can be read, reviewed and tested as a table.
 Roles come from identity-provider groups (Cognito groups, OIDC group claims) or from the AE

@@ -1,5 +1,5 @@
 """De-identification jobs, the API side: ``POST .../studies/{study}/deidentify`` and
-``GET .../jobs/{job}`` (issue 7, docs/deidentification.md).
+``GET .../jobs/{job}`` (docs/deidentification.md).
 
 ``submit`` checks the request (a known preset and known options, an archived study), records
 the job with the number of instances it covers, and queues its work as tasks of at most

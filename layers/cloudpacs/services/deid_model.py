@@ -1,4 +1,4 @@
-"""De-identification jobs (issue 7): the records, the task message and the ports they use.
+"""De-identification jobs: the records, the task message and the ports they use.
 
 - ``ProfileSpec``: a preset plus option overrides, as an API request names them.
 - ``DeidTask``: one unit of work on the queue: some instances of one study, the profile, and

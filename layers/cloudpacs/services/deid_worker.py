@@ -1,4 +1,4 @@
-"""De-identification jobs, the worker side: one task of the queue at a time (issue 7).
+"""De-identification jobs, the worker side: one task of the queue at a time.
 
 For each instance of a task: read the stored object from the archive, de-identify it
 (``cloudpacs.deid``, keyed by the deployment's secret) and store the copy in the research

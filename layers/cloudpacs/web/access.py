@@ -1,9 +1,9 @@
 """Which action of the permission matrix each HTTP route performs: the route table.
 
-The table is data, kept in one place, keyed by the route's handler (the path templates are in
-the comments and in docs/auth.md). ``check_declared`` runs when an app is built: every
-route of every mounted router must be listed, with the ``Action`` it performs or as
-``PUBLIC``, or the app does not start. At request time ``authorize_route`` (an app-wide
+The table is data, kept in one place, keyed by the name of the route's handler (the path
+templates are in the comments and in docs/auth.md). ``check_declared`` runs when an app is
+built: every route of every mounted router must be listed, with the ``Action`` it performs
+or as ``PUBLIC``, or the app does not start. At request time ``authorize_route`` (an app-wide
 dependency, so it runs for every route after routing and before the handler) looks the
 matched route up; a route missing from the table is refused, never served unguarded.
 
@@ -38,20 +38,6 @@ from starlette.routing import BaseRoute, Route
 from cloudpacs.errors import Forbidden, Unauthorized
 from cloudpacs.security.permissions import Action, authorize
 from cloudpacs.web.deps import ResearchRoute
-from cloudpacs.web.routes import (
-    audit,
-    corrections,
-    deidentify,
-    delete,
-    hold,
-    ops,
-    qido,
-    rendered,
-    rest_api,
-    stow,
-    uploads,
-    wado,
-)
 from cloudpacs.web.transaction import CURRENT
 
 log = logging.getLogger(__name__)
@@ -67,69 +53,71 @@ SIGNED_URL = Open.SIGNED_URL
 Access = Action | Open
 Endpoint = Callable[..., Any]
 
-ROUTE_ACTIONS: Mapping[Endpoint, Access] = MappingProxyType(
+ROUTE_ACTIONS: Mapping[str, Access] = MappingProxyType(
     {
         # QIDO-RS                                     GET {base}/...
-        qido.search_studies: Action.SEARCH,  # /studies
-        qido.search_all_series: Action.SEARCH,  # /series
-        qido.search_all_instances: Action.SEARCH,  # /instances
-        qido.search_series: Action.SEARCH,  # /studies/{study}/series
-        qido.search_study_instances: Action.SEARCH,  # /studies/{study}/instances
-        qido.search_series_instances: Action.SEARCH,  # /studies/{study}/series/{series}/instances
+        "qido.search_studies": Action.SEARCH,  # /studies
+        "qido.search_all_series": Action.SEARCH,  # /series
+        "qido.search_all_instances": Action.SEARCH,  # /instances
+        "qido.search_series": Action.SEARCH,  # /studies/{study}/series
+        "qido.search_study_instances": Action.SEARCH,  # /studies/{study}/instances
+        "qido.search_series_instances": Action.SEARCH,  # /studies/{study}/series/{series}/instances
         # WADO-RS                                     GET {base}/...
-        wado.retrieve_study: Action.RETRIEVE,  # /studies/{study}
-        wado.retrieve_series: Action.RETRIEVE,  # .../series/{series}
-        wado.retrieve_instance: Action.RETRIEVE,  # .../instances/{sop}
-        wado.study_metadata: Action.RETRIEVE,  # /studies/{study}/metadata
-        wado.series_metadata: Action.RETRIEVE,  # .../series/{series}/metadata
-        wado.instance_metadata: Action.RETRIEVE,  # .../instances/{sop}/metadata
-        wado.retrieve_frames: Action.RETRIEVE,  # .../instances/{sop}/frames/{frame_list}
-        wado.retrieve_bulkdata: Action.RETRIEVE,  # .../instances/{sop}/bulkdata/{tag_path}
-        rendered.rendered_study: Action.RETRIEVE,  # /studies/{study}/rendered
-        rendered.rendered_series: Action.RETRIEVE,  # .../series/{series}/rendered
-        rendered.rendered_instance: Action.RETRIEVE,  # .../instances/{sop}/rendered
-        rendered.rendered_frames: Action.RETRIEVE,  # .../frames/{frame_list}/rendered
-        rendered.thumbnail_study: Action.RETRIEVE,  # /studies/{study}/thumbnail
-        rendered.thumbnail_series: Action.RETRIEVE,  # .../series/{series}/thumbnail
-        rendered.thumbnail_instance: Action.RETRIEVE,  # .../instances/{sop}/thumbnail
-        rendered.thumbnail_frame: Action.RETRIEVE,  # .../frames/{frame_list}/thumbnail
+        "wado.retrieve_study": Action.RETRIEVE,  # /studies/{study}
+        "wado.retrieve_series": Action.RETRIEVE,  # .../series/{series}
+        "wado.retrieve_instance": Action.RETRIEVE,  # .../instances/{sop}
+        "wado.study_metadata": Action.RETRIEVE,  # /studies/{study}/metadata
+        "wado.series_metadata": Action.RETRIEVE,  # .../series/{series}/metadata
+        "wado.instance_metadata": Action.RETRIEVE,  # .../instances/{sop}/metadata
+        "wado.retrieve_frames": Action.RETRIEVE,  # .../instances/{sop}/frames/{frame_list}
+        "wado.retrieve_bulkdata": Action.RETRIEVE,  # .../instances/{sop}/bulkdata/{tag_path}
+        "rendered.rendered_study": Action.RETRIEVE,  # /studies/{study}/rendered
+        "rendered.rendered_series": Action.RETRIEVE,  # .../series/{series}/rendered
+        "rendered.rendered_instance": Action.RETRIEVE,  # .../instances/{sop}/rendered
+        "rendered.rendered_frames": Action.RETRIEVE,  # .../frames/{frame_list}/rendered
+        "rendered.thumbnail_study": Action.RETRIEVE,  # /studies/{study}/thumbnail
+        "rendered.thumbnail_series": Action.RETRIEVE,  # .../series/{series}/thumbnail
+        "rendered.thumbnail_instance": Action.RETRIEVE,  # .../instances/{sop}/thumbnail
+        "rendered.thumbnail_frame": Action.RETRIEVE,  # .../frames/{frame_list}/thumbnail
         # STOW-RS                                     POST {base}/...
-        stow.store_instances: Action.STORE,  # /studies
-        stow.store_study_instances: Action.STORE,  # /studies/{study}
+        "stow.store_instances": Action.STORE,  # /studies
+        "stow.store_study_instances": Action.STORE,  # /studies/{study}
         # Delete                                      DELETE {base}/...
-        delete.delete_study: Action.DELETE,  # /studies/{study}
-        delete.delete_series: Action.DELETE,  # .../series/{series}
-        delete.delete_instance: Action.DELETE,  # .../instances/{sop}
+        "delete.delete_study": Action.DELETE,  # /studies/{study}
+        "delete.delete_series": Action.DELETE,  # .../series/{series}
+        "delete.delete_instance": Action.DELETE,  # .../instances/{sop}
         # Corrections (docs/corrections.md)          {base}/...
-        corrections.update_study: Action.UPDATE,  # PATCH /studies/{study}
-        corrections.merge_patient: Action.UPDATE,  # POST /patients/{patient}/merge
+        "corrections.update_study": Action.UPDATE,  # PATCH /studies/{study}
+        "corrections.merge_patient": Action.UPDATE,  # POST /patients/{patient}/merge
         # Legal hold (docs/lifecycle.md)             {base}/studies/{study}/hold
-        hold.place_hold: Action.HOLD,  # PUT
-        hold.release_hold: Action.RELEASE_HOLD,  # DELETE
-        hold.study_hold: Action.RETRIEVE,  # GET
+        "hold.place_hold": Action.HOLD,  # PUT
+        "hold.release_hold": Action.RELEASE_HOLD,  # DELETE
+        "hold.study_hold": Action.RETRIEVE,  # GET
         # Large uploads (DESIGN.md §5)                {base}/...
-        uploads.create_upload: Action.UPLOAD,  # POST /uploads
-        uploads.upload_status: Action.UPLOAD,  # GET /uploads/{upload}
+        "uploads.create_upload": Action.UPLOAD,  # POST /uploads
+        "uploads.upload_status": Action.UPLOAD,  # GET /uploads/{upload}
         # The embedded inbox's signed URLs: the signature is the credential, as a presigned
         # S3 URL's is (cloudpacs/adapters/local/file_inbox.py). No bearer token; audited.
-        uploads.put_content: SIGNED_URL,  # PUT /uploads/{upload}/content
-        uploads.complete_content: SIGNED_URL,  # POST /uploads/{upload}/content
-        # De-identification jobs (issue 7)           {base}/...
-        deidentify.deidentify_study: Action.DEIDENTIFY,  # POST /studies/{study}/deidentify
-        deidentify.job_status: Action.DEIDENTIFY,  # GET /jobs/{job}
+        "uploads.put_content": SIGNED_URL,  # PUT /uploads/{upload}/content
+        "uploads.complete_content": SIGNED_URL,  # POST /uploads/{upload}/content
+        # De-identification jobs (docs/deidentification.md)           {base}/...
+        "deidentify.deidentify_study": Action.DEIDENTIFY,  # POST /studies/{study}/deidentify
+        "deidentify.job_status": Action.DEIDENTIFY,  # GET /jobs/{job}
         # Operations and audit                        GET /...
-        ops.health: PUBLIC,  # /health
-        ops.metrics: Action.READ_AUDIT,  # /metrics
-        audit.read_audit: Action.READ_AUDIT,  # /audit
+        "ops.health": PUBLIC,  # /health
+        "ops.metrics": Action.READ_AUDIT,  # /metrics
+        "audit.read_audit": Action.READ_AUDIT,  # /audit
         # REST API                                    GET /api/v1/...
-        rest_api.system_status: Action.SEARCH,  # /system/status
-        rest_api.system_metrics: Action.READ_AUDIT,  # /system/metrics (as /metrics)
-        rest_api.list_patients: Action.SEARCH,  # /patients
-        rest_api.list_studies: Action.SEARCH,  # /studies
-        rest_api.list_series: Action.SEARCH,  # /series
+        "rest_api.system_status": Action.SEARCH,  # /system/status
+        "rest_api.system_metrics": Action.READ_AUDIT,  # /system/metrics (as /metrics)
+        "rest_api.list_patients": Action.SEARCH,  # /patients
+        "rest_api.list_studies": Action.SEARCH,  # /studies
+        "rest_api.list_series": Action.SEARCH,  # /series
     }
 )
-"""Route handler -> the action it performs (or ``PUBLIC``)."""
+"""Route handler (``<module of cloudpacs.web.routes>.<function>``) -> the action it performs
+(or ``PUBLIC``). Names rather than the functions, so the table imports no route module: a
+Lambda function loads only the routers it mounts (``cloudpacs.web.routers``)."""
 
 RESEARCH_ACTIONS: Mapping[Access, Action] = MappingProxyType(
     {Action.SEARCH: Action.SEARCH_RESEARCH, Action.RETRIEVE: Action.RETRIEVE_RESEARCH}
@@ -158,10 +146,27 @@ def before_routing(method: str, path: str, base_path: str) -> Open | None:
     return None
 
 
+ROUTES_PACKAGE = "cloudpacs.web.routes."
+
+
+def endpoint_name(endpoint: Endpoint | None) -> str | None:
+    """``qido.search_studies`` for ``cloudpacs.web.routes.qido.search_studies``; None for
+    anything that is not a route handler of cloudpacs."""
+    module = getattr(endpoint, "__module__", None) or ""
+    if not module.startswith(ROUTES_PACKAGE):
+        return None
+    return f"{module.removeprefix(ROUTES_PACKAGE)}.{getattr(endpoint, '__qualname__', '')}"
+
+
+def action_of(endpoint: Endpoint | None) -> Access | None:
+    """The action a route handler performs, from the table; None: undeclared."""
+    name = endpoint_name(endpoint)
+    return ROUTE_ACTIONS.get(name) if name is not None else None
+
+
 def access_of(route: BaseRoute | None) -> Access | None:
     """The action ``route`` performs (or ``PUBLIC``/``SIGNED_URL``); None: undeclared."""
-    endpoint = getattr(route, "endpoint", None)
-    access = ROUTE_ACTIONS.get(endpoint) if endpoint is not None else None
+    access = action_of(getattr(route, "endpoint", None))
     if isinstance(route, ResearchRoute):
         return RESEARCH_ACTIONS.get(access) if access is not None else None
     return access
@@ -184,8 +189,7 @@ async def authorize_route(request: Request) -> None:
     if getattr(route, "endpoint", None) is not None:
         access = access_of(route)
     else:
-        endpoint = request.scope.get("endpoint")
-        access = ROUTE_ACTIONS.get(endpoint) if endpoint is not None else None
+        access = action_of(request.scope.get("endpoint"))
     transaction = CURRENT.get()
     if access is Open.PUBLIC:
         if transaction is not None:

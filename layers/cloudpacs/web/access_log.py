@@ -1,7 +1,7 @@
 """The local server's access log without query strings.
 
 QIDO-RS query strings carry matching keys such as ``PatientName=DOE^JANE``: PHI, which must
-not reach the application log (issue 5: no PHI beyond UIDs in logs). uvicorn's access log
+not reach the application log (no PHI beyond UIDs in logs). uvicorn's access log
 prints the path with its query string; this filter keeps the path (its UIDs identify what was
 asked for) and drops the query. Who asked, and the outcome, is in the audit trail.
 """

@@ -4,7 +4,7 @@
   settings refuse the mode on any other bind address, and this check refuses a request that
   arrives from elsewhere anyway (a proxy, or the mode set by mistake behind API Gateway).
 - ``oidc``: ``Authorization: Bearer <JWT>`` verified by ``JwtVerifier`` against the
-  provider's JWKS (Cognito, Keycloak, any OIDC provider).
+  provider's JWKS (Cognito, Keycloak, any OIDC provider): ``cloudpacs.web.bearer``.
 - ``apigateway``: API Gateway's Cognito authorizer verified the token before the function
   ran; the claims come from the REST API event Mangum puts in ``scope["aws.event"]``.
 
@@ -17,13 +17,9 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping
 from typing import Any, Protocol
 
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import Headers
-
 from cloudpacs.errors import Unauthorized
 from cloudpacs.security.identity import Identity, identity_from_apigw_event
-from cloudpacs.security.jwt_verifier import JwksUnavailable, JwtVerifier, TokenRejected
-from cloudpacs.settings import Settings, is_loopback
+from cloudpacs.settings import is_loopback
 
 Scope = MutableMapping[str, Any]
 
@@ -65,30 +61,6 @@ class LocalOperator:
         return Identity.local_operator(address)
 
 
-class BearerJwt:
-    """``auth: oidc``: bearer JWTs verified in-process."""
-
-    def __init__(self, verifier: JwtVerifier) -> None:
-        self.verifier = verifier
-
-    async def authenticate(self, scope: Scope) -> Identity:
-        header = Headers(scope=scope).get("authorization")
-        if not header:
-            raise AuthFailure(
-                401, "no bearer token: send 'Authorization: Bearer <token>'", "no_token"
-            )
-        try:
-            # Verification may fetch the JWKS (network I/O): keep it off the event loop.
-            return await run_in_threadpool(
-                self.verifier.authenticate, header, source_address=client_address(scope)
-            )
-        except TokenRejected as exc:
-            code = "token_expired" if "expired" in exc.reason else "invalid_token"
-            raise AuthFailure(401, exc.reason, code, token_presented=True) from None
-        except JwksUnavailable as exc:
-            raise AuthFailure(503, exc.reason, "idp_unavailable") from None
-
-
 class ApiGatewayClaims:
     """``auth: apigateway``: claims of API Gateway's Cognito authorizer (REST API event)."""
 
@@ -107,19 +79,3 @@ class ApiGatewayClaims:
             return identity_from_apigw_event(event, roles_claim=self.roles_claim)
         except Unauthorized as exc:
             raise AuthFailure(401, exc.reason, "no_claims") from None
-
-
-def build_authenticator(settings: Settings) -> Authenticator:
-    if settings.auth == "oidc":
-        assert settings.oidc_jwks_url and settings.oidc_issuer
-        verifier = JwtVerifier(
-            settings.oidc_jwks_url,
-            settings.oidc_issuer,
-            audience=settings.oidc_audience,
-            client_id=settings.oidc_client_id,
-            roles_claim=settings.oidc_roles_claim,
-        )
-        return BearerJwt(verifier)
-    if settings.auth == "apigateway":
-        return ApiGatewayClaims(settings.oidc_roles_claim)
-    return LocalOperator()

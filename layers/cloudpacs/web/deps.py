@@ -13,6 +13,9 @@ from fastapi.routing import APIRoute
 from cloudpacs.errors import NotFound
 from cloudpacs.runtime import Services
 
+STARTED = "started_monotonic"
+"""``app.state`` attribute: when the app was built (``time.monotonic()``), for the uptime."""
+
 
 class ResearchRoute(APIRoute):
     """A route served from the de-identified research store."""

@@ -1,4 +1,4 @@
-"""Authentication, authorization and audit of every HTTP request (DESIGN.md §7, issue 5).
+"""Authentication, authorization and audit of every HTTP request (DESIGN.md §7).
 
 An ASGI middleware, so the same code guards the local server and the Lambda functions
 (Mangum). For each request to a path that is not public (``access.PUBLIC_PATHS``):

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cloudpacs.adapters.local.inbox_worker import InboxWorker
 from cloudpacs.ports import AuditReader, AuditSink, BlobStore, EventSink, Index
 from cloudpacs.services.corrections import CorrectionService
-from cloudpacs.services.deid_jobs import DeidJobs
-from cloudpacs.services.deid_model import TaskQueue
-from cloudpacs.services.deid_worker import DeidWorker
 from cloudpacs.services.delete import DeleteService
 from cloudpacs.services.ingest import IngestService
 from cloudpacs.services.large_responses import LargeResponses
@@ -19,6 +16,12 @@ from cloudpacs.services.retention import RetentionService
 from cloudpacs.services.retrieve import RetrieveService
 from cloudpacs.services.uploads import UploadService
 from cloudpacs.settings import Settings
+
+if TYPE_CHECKING:  # built only where configured (cloudpacs.wiring), imported there
+    from cloudpacs.adapters.local.inbox_worker import InboxWorker
+    from cloudpacs.services.deid_jobs import DeidJobs
+    from cloudpacs.services.deid_model import TaskQueue
+    from cloudpacs.services.deid_worker import DeidWorker
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Audit events: schema, validation, filters, and no PHI beyond UIDs (issue 5 part 5)."""
+"""Audit events: schema, validation, filters, and no PHI beyond UIDs (DESIGN.md §7)."""
 
 from __future__ import annotations
 

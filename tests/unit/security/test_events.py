@@ -1,4 +1,4 @@
-"""Instance change events: schema and validation (issue 5 part 7)."""
+"""Instance change events: schema and validation (DESIGN.md §7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""JwtVerifier on tokens issued by moto's Cognito user pool (issue 5 part 3).
+"""JwtVerifier on tokens issued by moto's Cognito user pool (DESIGN.md §7).
 
 moto serves the pool's JWKS at the real Cognito URL
 ``https://cognito-idp.<region>.amazonaws.com/<pool>/.well-known/jwks.json``, but only to

@@ -1,4 +1,4 @@
-"""The permission matrix of DESIGN.md §7 / issue 5 part 1, tested as a table."""
+"""The permission matrix of DESIGN.md §7, tested as a table."""
 
 from __future__ import annotations
 

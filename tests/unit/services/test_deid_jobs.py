@@ -1,4 +1,4 @@
-"""De-identification jobs and the worker on the embedded backend (issue 7): what the API side
+"""De-identification jobs and the worker on the embedded backend: what the API side
 checks, how the worker reports each instance, faults on the last delivery, automatic mode,
 the task message and the local key file."""
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Iterable, Iterator
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -64,7 +65,13 @@ class S3BlobStore:
     def __init__(self, bucket: str, client: Any | None = None, prefix: str = "") -> None:
         self.bucket = bucket
         self.prefix = prefix
-        self.client: S3Client = client if client is not None else boto3.client("s3", config=SIGV4)
+        if client is not None:
+            self.client = client
+
+    @cached_property
+    def client(self) -> S3Client:
+        """Made on first use: a function that reads no object (QIDO-RS) never pays for it."""
+        return boto3.client("s3", config=SIGV4)
 
     def _key(self, key: str) -> str:
         return self.prefix + key

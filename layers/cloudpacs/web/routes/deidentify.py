@@ -1,4 +1,4 @@
-"""De-identification jobs over HTTP (issue 7, docs/deidentification.md).
+"""De-identification jobs over HTTP (docs/deidentification.md).
 
 - ``POST {base}/studies/{study}/deidentify`` with ``{"profile": "<preset>", "options": {...}}``
   queues a job for every instance of the study and answers 202 with the job's URL

@@ -1,4 +1,4 @@
-"""The research root (issue 7): QIDO-RS and WADO-RS over the de-identified research store.
+"""The research root: QIDO-RS and WADO-RS over the de-identified research store.
 
 The routes are the archive's own handlers (``qido``, ``wado``), registered again as
 ``ResearchRoute``s under ``research_base_path``: ``deps.services`` then hands them the

@@ -27,15 +27,13 @@ from cloudpacs.dicom.attributes import Level
 from cloudpacs.dicom.plain_json import plain_json
 from cloudpacs.services.patients import group_by_patient
 from cloudpacs.services.query_model import Query, parse_qido
-from cloudpacs.web.deps import services
+from cloudpacs.web.deps import STARTED, services
 from cloudpacs.web.routes.ops import component_status
 
 router = APIRouter(prefix="/api/v1", tags=["REST API"])
 DIMSE_STATUS = "dimse_status"
 """``app.state`` attribute: a callable giving the DIMSE bridge's status where this process
 runs one (``cloudpacs serve``); absent elsewhere, where the bridge is a service of its own."""
-STARTED = "started_monotonic"
-"""``app.state`` attribute: when the app was built (``time.monotonic()``), for the uptime."""
 _COMPONENT_NAMES = {"index": "database", "blobs": "storage"}
 
 
