@@ -99,6 +99,9 @@ class StageSettings(DimseStageSettings):
     lambda_timeout_seconds: Annotated[int, Field(ge=3, le=29)] = 29
     """API functions: API Gateway gives up after 29 s, so a longer timeout buys nothing."""
     ingest_timeout_seconds: Annotated[int, Field(ge=10, le=900)] = 300
+    lambda_tracing: bool = True
+    """X-Ray active tracing of the functions. Off: no traces, and each cold start skips the
+    X-Ray SDK's import (about 0.1 s, docs/benchmarks.md)."""
     lambda_deployment: Literal["canary", "all_at_once"] = "all_at_once"
     """How CodeDeploy shifts the API functions' ``live`` aliases to a new version: ``canary``
     sends 10 % of requests to it for 15 minutes first; both roll back on the API's alarms."""

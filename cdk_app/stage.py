@@ -117,6 +117,7 @@ class CloudPacsStage(Stage):
                 settings.auto_deidentify_profile if settings.auto_deidentify else None
             ),
             lambda_deployment=settings.lambda_deployment,
+            tracing=settings.lambda_tracing,
             commit=commit,
             **common,
         )
@@ -193,6 +194,7 @@ class CloudPacsStage(Stage):
                 event_bus_name=names.event_bus,
                 log_retention_days=settings.log_retention_days,
                 retain_logs=retain,
+                tracing=settings.lambda_tracing,
                 commit=commit,
                 **common,
             )

@@ -57,6 +57,7 @@ class Anonymizer(Construct):
         log_key: kms.IKey,
         log_retention_days: int,
         removal_policy: RemovalPolicy,
+        tracing: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
         stage = names.stage
@@ -92,6 +93,7 @@ class Anonymizer(Construct):
             log_key=log_key,
             log_retention_days=log_retention_days,
             removal_policy=removal_policy,
+            tracing=tracing,
         )
         self.function: lambda_.Function = service.function
         self.grants: Grants = service.grants

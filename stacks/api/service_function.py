@@ -42,9 +42,11 @@ class ServiceFunction(Construct):
         removal_policy: RemovalPolicy,
         ephemeral_storage_mb: int = 512,
         dead_letter_queue: sqs.IQueue | None = None,
+        tracing: bool = True,
     ) -> None:
         """``dead_letter_queue``: where Lambda puts the events of asynchronous invocations
-        that failed every attempt (scheduled functions)."""
+        that failed every attempt (scheduled functions); ``tracing``: X-Ray active tracing
+        (off: Powertools' Tracer is told so and the function never loads the X-Ray SDK)."""
         super().__init__(scope, construct_id)
         log_group_name = f"/cloudpacs/{names.stage}/functions/{name}"
         self.log_group = logs.LogGroup(
@@ -77,7 +79,7 @@ class ServiceFunction(Construct):
             memory_size=memory_mb,
             timeout=Duration.seconds(timeout_seconds),
             ephemeral_storage_size=Size.mebibytes(ephemeral_storage_mb),
-            tracing=lambda_.Tracing.ACTIVE,
+            tracing=lambda_.Tracing.ACTIVE if tracing else lambda_.Tracing.DISABLED,
             logging_format=lambda_.LoggingFormat.JSON,
             log_group=self.log_group,
             dead_letter_queue=dead_letter_queue,
@@ -85,6 +87,7 @@ class ServiceFunction(Construct):
                 "CLOUDPACS_BACKEND": "aws",
                 "POWERTOOLS_SERVICE_NAME": name,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                **({} if tracing else {"POWERTOOLS_TRACE_DISABLED": "true"}),
                 **environment,
             },
         )
@@ -92,12 +95,13 @@ class ServiceFunction(Construct):
         self.grants.append_logs(
             log_group_name, "The function's own log group: one stream per execution environment."
         )
-        acknowledge(
-            self.role,
-            "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no "
-            "resource-level permissions.",
-        )
+        if tracing:
+            acknowledge(
+                self.role,
+                "AwsSolutions-IAM5[Resource::*]",
+                "X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support "
+                "no resource-level permissions.",
+            )
         acknowledge(
             self.role,
             "HIPAA.Security-IAMNoInlinePolicy",

@@ -81,6 +81,7 @@ class ApiStack(Stack):
         waf_rate_limit: int,
         auto_deidentify_profile: str | None = None,
         lambda_deployment: str = "all_at_once",
+        tracing: bool = True,
         commit: str = "unknown",
         **kwargs: Any,
     ) -> None:
@@ -129,6 +130,7 @@ class ApiStack(Stack):
             log_key=storage.keys.log_key,
             log_retention_days=log_retention_days,
             removal_policy=removal,
+            tracing=tracing,
         )
         extra_environment = {
             "ingest": INGEST_ENVIRONMENT,
@@ -151,6 +153,7 @@ class ApiStack(Stack):
                 memory_mb=memory_mb,
                 timeout_seconds=ingest_timeout_seconds if ingest else timeout_seconds,
                 ephemeral_storage_mb=INGEST_EPHEMERAL_MB if ingest else 512,
+                tracing=tracing,
                 environment={**environment, **extra_environment.get(name, {})},
                 log_key=storage.keys.log_key,
                 log_retention_days=log_retention_days,

@@ -79,6 +79,7 @@ class RetentionStack(Stack):
         event_bus_name: str,
         log_retention_days: int,
         retain_logs: bool,
+        tracing: bool = True,
         commit: str = "unknown",
         **kwargs: Any,
     ) -> None:
@@ -132,6 +133,7 @@ class RetentionStack(Stack):
             log_retention_days=log_retention_days,
             removal_policy=removal,
             dead_letter_queue=self.dead_letter_queue,
+            tracing=tracing,
         )
         self.function = service.function
         self.function.configure_async_invoke(

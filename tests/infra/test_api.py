@@ -5,14 +5,27 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk.assertions import Match
+from aws_cdk import App, Environment, RemovalPolicy, Stack
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk.assertions import Match, Template
 
 from cloudpacs.web.routers import all_routers
 from stacks.api.routes import BASE, RESEARCH, ROUTES
-from tests.infra.support import FUNCTIONS, STAGES, Synthesized, only, resources
+from stacks.api.service_function import ServiceFunction
+from stacks.names import StageNames
+from tests.infra.support import (
+    FUNCTIONS,
+    STAGES,
+    Synthesized,
+    only,
+    placeholder_assets,
+    resources,
+)
 
 
 def _path(template: dict[str, Any], resource_id: str) -> str:
@@ -247,3 +260,36 @@ def test_functions_answer_cors_from_the_stage_origins(synthesized: Synthesized, 
         [reference] = [p for p in parts if not isinstance(p, str)]
         assert f"cloudpacs-{stage}-viewer" in json.dumps(reference)
         assert "DomainName" in json.dumps(reference)
+
+
+def _service_function(tmp_path: Path, *, tracing: bool) -> dict[str, Any]:
+    stack = Stack(App(), "Traced", env=Environment(account="000000000000", region="eu-central-1"))
+    assets = placeholder_assets(tmp_path / ("on" if tracing else "off"))
+    ServiceFunction(
+        stack,
+        "Qido",
+        name="qido",
+        names=StageNames(stage="dev", account="000000000000", region="eu-central-1"),
+        description="QIDO-RS search",
+        assets=assets,
+        layer=lambda_.LayerVersion(stack, "Layer", code=assets.layer_code("arm64")),
+        architecture="arm64",
+        memory_mb=1024,
+        timeout_seconds=29,
+        environment={},
+        log_key=kms.Key(stack, "Key"),
+        log_retention_days=30,
+        removal_policy=RemovalPolicy.DESTROY,
+        tracing=tracing,
+    )
+    (function,) = Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()
+    props: dict[str, Any] = function["Properties"]
+    return props
+
+
+def test_tracing_off_disables_xray_and_tells_powertools(tmp_path: Path) -> None:
+    traced, untraced = (_service_function(tmp_path, tracing=on) for on in (True, False))
+    assert traced["TracingConfig"] == {"Mode": "Active"}
+    assert "POWERTOOLS_TRACE_DISABLED" not in traced["Environment"]["Variables"]
+    assert untraced.get("TracingConfig", {"Mode": "PassThrough"}) == {"Mode": "PassThrough"}
+    assert untraced["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == "true"
