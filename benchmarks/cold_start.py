@@ -13,6 +13,8 @@
   the packages whose own import time weighs most, and the same import without the layer's
   bytecode (what every cold start paid before the layer shipped it), and with active tracing
   (``traced_min_ms``: Powertools then loads the X-Ray SDK, as the deployed functions do).
+- ``--against REF``: the same import in this tree and in commit ``REF``, side by side
+  (min and median of 7 alternating runs each, untraced and traced), to measure a change.
 - ``layer``: unzipped size of the deployed layer (``layers/.build/python``, ``make layer``)
   and of the function code, against Lambda's 250 MB limit for function code and layers.
 """
@@ -100,7 +102,12 @@ def _lambda_like_path(bench: Path) -> tuple[list[str], str]:
 
 
 def _measure(
-    function: str, path: list[str], *, bytecode: bool = True, traced: bool = False
+    function: str,
+    path: list[str],
+    *,
+    bytecode: bool = True,
+    traced: bool = False,
+    root: Path = ROOT,
 ) -> tuple[float, dict[str, float]]:
     """One cold import. Nothing is written (Lambda's /opt is read-only); without ``bytecode``
     the layer's .pyc files are not looked at, as when a layer ships none; ``traced`` as with
@@ -117,7 +124,7 @@ def _measure(
     flags = [] if bytecode else ["-X", f"pycache_prefix={ROOT / '.bench' / 'no-bytecode'}"]
     done = subprocess.run(
         [sys.executable, "-S", *flags, "-X", "importtime", "-c", "import handler"],
-        cwd=ROOT / "functions" / function,
+        cwd=root / "functions" / function,
         env=env,
         capture_output=True,
         text=True,
@@ -186,10 +193,50 @@ def run(report: dict[str, Any]) -> None:
     }
 
 
+def compare(ref: str, *, runs: int = 7) -> dict[str, Any]:
+    """A/B: each handler's import in this tree and in commit ``ref`` (a worktree in
+    ``.bench/against``), on the same layer, runs alternating so both see the same load."""
+    bench = ROOT / ".bench"
+    bench.mkdir(exist_ok=True)
+    path, environment = _lambda_like_path(bench)
+    other = bench / "against"
+    git = ["git", "-C", str(ROOT), "worktree"]
+    subprocess.run([*git, "remove", "--force", str(other)], capture_output=True, check=False)
+    subprocess.run([*git, "add", "--detach", "--force", str(other), ref], capture_output=True,
+                   check=True)  # fmt: skip
+    trees = {ref: other, "this tree": ROOT}
+    for tree in trees.values():  # each tree's cloudpacs ahead of the layer's copy, compiled
+        package = str(tree / "layers" / "cloudpacs")
+        subprocess.run([sys.executable, "-m", "compileall", "-q", package], check=True)
+    figures: dict[str, Any] = {}
+    for function in FUNCTIONS:
+        for traced in (False, True):
+            times: dict[str, list[float]] = {name: [] for name in trees}
+            for _ in range(runs):
+                for name, tree in trees.items():
+                    total, _ = _measure(function, [str(tree / "layers"), *path], traced=traced,
+                                        root=tree)  # fmt: skip
+                    times[name].append(total)
+            key = f"{function}{' traced' if traced else ''}"
+            figures[key] = {
+                name: {"min_ms": round(min(t)), "median_ms": round(statistics.median(t))}
+                for name, t in times.items()
+            }
+    subprocess.run([*git, "remove", "--force", str(other)], capture_output=True, check=False)
+    return {"environment": environment, "runs": runs, "against": ref, "import_ms": figures}
+
+
 if __name__ == "__main__":
+    import argparse
     import json
 
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--against", metavar="REF", help="A/B against this commit")
+    args = parser.parse_args()
     result: dict[str, Any] = {}
-    run(result)
+    if args.against:
+        result["cold_start_ab"] = compare(args.against)
+    else:
+        run(result)
     json.dump(result, sys.stdout, indent=2)
     print()

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING
 
 from cloudpacs import lifecycle_command, unclean_stop
 from cloudpacs.client import command as client_commands
+from cloudpacs.command_settings import command_settings
 from cloudpacs.conformance import command as conformance
 from cloudpacs.release_checks import commands as release_checks
-from cloudpacs.settings import Settings, SettingsError, is_loopback, load_settings
+from cloudpacs.settings import Settings, SettingsError, is_loopback
 from cloudpacs.viewer import command as viewer_command
 from cloudpacs.web import openapi_document
 
@@ -83,10 +84,8 @@ def serve(args: argparse.Namespace) -> int:
     if args.data_dir:
         overrides["data_dir"] = Path(args.data_dir)
     overrides.update(auth_overrides(args))
-    try:
-        settings = load_settings(**overrides)
-    except SettingsError as exc:
-        print(exc, file=sys.stderr)
+    settings = command_settings(**overrides)
+    if settings is None:
         return 2
     refusal = check_auth(settings)
     if refusal:
@@ -144,10 +143,8 @@ def repair(args: argparse.Namespace) -> int:
     overrides: dict[str, object] = {}
     if args.data_dir:
         overrides["data_dir"] = Path(args.data_dir)
-    try:
-        settings = load_settings(**overrides)
-    except SettingsError as exc:
-        print(exc, file=sys.stderr)
+    settings = command_settings(**overrides)
+    if settings is None:
         return 2
     services = build_services(settings)
     report = RepairService(services.index, services.blobs, services.corrections).sweep(

@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from cloudpacs.settings import SettingsError, load_settings
+from cloudpacs.command_settings import command_settings
 
 
 def run(args: argparse.Namespace) -> int:
@@ -24,10 +24,8 @@ def run(args: argparse.Namespace) -> int:
         overrides["data_dir"] = Path(args.data_dir)
     if args.days is not None:
         overrides["retention_days"] = args.days
-    try:
-        settings = load_settings(**overrides)
-    except SettingsError as exc:
-        print(exc, file=sys.stderr)
+    settings = command_settings(**overrides)
+    if settings is None:
         return 2
     services = build_services(settings)
     if services.retention is None:

@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from cloudpacs.dicom import corrections
 from cloudpacs.dicom.corrections import Change
 from cloudpacs.dicom.parse import ParsedInstance, parse_instance
-from cloudpacs.errors import Conflict, NotFound
+from cloudpacs.errors import BadRequest, Conflict, NotFound
 from cloudpacs.keys import instance_key, study_prefix
 from cloudpacs.model import InstanceRecord, StudyKeys
 from cloudpacs.ports import BlobExists, BlobNotFound, BlobStore, Index
@@ -47,6 +47,8 @@ STALE_AFTER = timedelta(minutes=30)
 """No correction runs this long (Lambda stops a function after 15 minutes): a journal this
 old is debris of a crash, finished or rolled back by the next correction of the study."""
 PATIENT_ID = "00100020"
+MAX_PATIENT_ID = 64
+"""PatientID is LO: at most 64 characters."""
 
 
 def journal_key(study: str) -> str:
@@ -139,6 +141,15 @@ class CorrectionService:
     ) -> list[Correction]:
         """Give every study of patient ``source`` (exact PatientID) the patient attributes
         in ``changes`` (the target patient's ID, and its name, birth date... if given)."""
+        if not source or len(source) > MAX_PATIENT_ID or "\\" in source:
+            raise BadRequest("the patient to merge is a PatientID (1 to 64 characters)")
+        levels = {c.attribute.keyword: c.attribute.level for c in changes}
+        if "PatientID" not in levels:
+            raise BadRequest("a merge names the target patient's PatientID")
+        if not_patient := sorted(k for k, level in levels.items() if level != "patient"):
+            raise BadRequest(
+                f"a merge changes patient attributes only, not {', '.join(not_patient)}"
+            )
         studies = [
             s.study_uid
             for s in self.index.find_studies(StudyKeys(patient_id=source))

@@ -33,7 +33,6 @@ router = APIRouter(tags=["Corrections"])
 JSON_TYPES = ("application/dicom+json", "application/json")
 MAX_BODY_BYTES = 64 << 10
 """A correction names a few attributes; anything larger is not one."""
-MAX_PATIENT_ID = 64
 """PatientID is LO: at most 64 characters."""
 
 
@@ -100,14 +99,7 @@ async def update_study(request: Request, study: str) -> JSONResponse:
 
 @router.post("/patients/{patient}/merge")
 async def merge_patient(request: Request, patient: str) -> JSONResponse:
-    if not patient or len(patient) > MAX_PATIENT_ID or "\\" in patient:
-        raise BadRequest("the patient to merge is a PatientID (1 to 64 characters)")
     changes = await _changes(request)
-    levels = {c.attribute.keyword: c.attribute.level for c in changes}
-    if "PatientID" not in levels:
-        raise BadRequest("a merge names the target patient's PatientID")
-    if not_patient := sorted(k for k, level in levels.items() if level != "patient"):
-        raise BadRequest(f"a merge changes patient attributes only, not {', '.join(not_patient)}")
     corrections = _corrections(request)
     check = _precondition(request, required=False)
     results = await run_in_threadpool(
