@@ -59,8 +59,12 @@ def read_dataset(data: bytes, *, defer: bool = True) -> FileDataset:
     except (InvalidDicomError, EOFError, ValueError, KeyError, struct.error) as exc:
         raise InvalidDicom(f"not a DICOM Part-10 object: {exc}") from None
     except Exception as exc:  # pydicom raises a wide range on damaged input
-        raise InvalidDicom(f"unreadable DICOM object: {exc.__class__.__name__}: {exc}") from None
+        raise _unreadable(exc) from None
     return ds
+
+
+def _unreadable(exc: Exception) -> InvalidDicom:
+    return InvalidDicom(f"unreadable DICOM object: {exc.__class__.__name__}: {exc}")
 
 
 def _required_uid(ds: Dataset, keyword: str) -> str:
@@ -171,6 +175,18 @@ def _required_uid_of(values: RawJson, keyword: str) -> str:
 
 
 def parse_with_pydicom(data: bytes) -> ParsedInstance:
+    """The index entry of ``data`` read with pydicom. pydicom converts each element's value
+    when it is first read, so a damaged element (an unknown VR, a value that does not decode)
+    raises here rather than in ``dcmread``: any such error is ``InvalidDicom``."""
+    try:
+        return _parse_dataset(data)
+    except InvalidDicom:
+        raise
+    except Exception as exc:
+        raise _unreadable(exc) from None
+
+
+def _parse_dataset(data: bytes) -> ParsedInstance:
     ds = read_dataset(data)
     meta = getattr(ds, "file_meta", None)
     transfer_syntax = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""

@@ -216,14 +216,26 @@ class RetrieveService:
         )
 
     def metadata_of(self, scope: MetadataScope) -> bytes:
-        """DICOM JSON array of the scope's metadata, bulk data URIs unbound."""
+        """DICOM JSON array of the scope's metadata, bulk data URIs unbound. An instance
+        deleted since the scope was read is left out; when all are, the answer is 404."""
         arrays = []
         for series, members in scope.parts:
             if series is None:
-                arrays.append(json_model.dumps([self.instance_metadata(r) for r in members]))
+                items = [m for m in map(self._metadata_if_stored, members) if m is not None]
+                array = json_model.dumps(items) if items else None
             else:
-                arrays.append(self._series_metadata(series, members))
+                array = self._series_metadata(series, members)
+            if array is not None:
+                arrays.append(array)
+        if not arrays:
+            raise NotFound("the instances were deleted while their metadata was read")
         return arrays[0] if len(arrays) == 1 else _join_arrays(arrays)
+
+    def _metadata_if_stored(self, rec: InstanceRecord) -> JsonDataset | None:
+        try:
+            return self.instance_metadata(rec)
+        except BlobNotFound:  # deleted (by a concurrent DELETE) after the index was read
+            return None
 
     def metadata(self, study: str, series: str | None = None, sop: str | None = None) -> bytes:
         """DICOM JSON array of the instances' metadata, bulk data URIs unbound."""
@@ -231,7 +243,9 @@ class RetrieveService:
 
     def _series_metadata(
         self, series: SeriesRecord, instances: tuple[InstanceRecord, ...]
-    ) -> bytes:
+    ) -> bytes | None:
+        """The series' metadata array from its cache, refreshed when stale; None when every
+        instance was deleted since the index was read."""
         key = series_metadata_key(series.study_uid, series.series_uid)
         cached: dict[str, JsonDataset] = {}
         try:
@@ -247,10 +261,13 @@ class RetrieveService:
         except (BlobNotFound, ValueError):
             pass
         members = ordered(instances)
-        items = [
-            cached.get(f"{rec.sop_uid}:{rec.sha256}") or self.instance_metadata(rec)
+        found = [
+            cached.get(f"{rec.sop_uid}:{rec.sha256}") or self._metadata_if_stored(rec)
             for rec in members
         ]
+        items = [item for item in found if item is not None]
+        if len(items) < len(found):  # a delete is under way: answer, cache nothing
+            return json_model.dumps(items) if items else None
         body = json_model.dumps(items)
         manifest_bytes = json_model.dumps(
             {"revision": series.revision, "shas": {r.sop_uid: r.sha256 for r in members}}
