@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from cloudpacs.errors import CloudPacsError
+from cloudpacs.ports import BlobNotFound
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,14 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404 and (".." in path.split("/") or "//" in path):
             return error_response(400, "invalid path: relative or empty path segments")
         return error_response(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(BlobNotFound)
+    async def _object_gone(request: Request, exc: BlobNotFound) -> JSONResponse:
+        # The index named an object that is not (or no longer) stored: a DELETE ran between
+        # the index read and the object read, or the object is lost (the repair sweep finds
+        # and reports those). Either way the resource is not there.
+        log.warning("%s %s: object %s is not stored", request.method, request.url.path, exc)
+        return error_response(404, "not found: the object was deleted while being read")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

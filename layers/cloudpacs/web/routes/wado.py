@@ -11,6 +11,7 @@ have a size limit (Lambda), instances over it are answered with a 303 redirect t
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
@@ -123,17 +124,37 @@ async def _instance_stream(
                 yield piece
             pending, pending_bytes = [], 0
         ts = target or rec.transfer_syntax_uid
-        yield part_header(f"{DICOM}; transfer-syntax={ts}", boundary)
+        # The object is read before its part begins, so a missing one fails the answer
+        # while nothing of it is sent yet (``_primed``).
         if target is not None:
-            yield await run_in_threadpool(retrieve.converted, rec, ts)
+            converted = await run_in_threadpool(retrieve.converted, rec, ts)
+            yield part_header(f"{DICOM}; transfer-syntax={ts}", boundary)
+            yield converted
         else:
-            async for chunk in iterate_in_threadpool(retrieve.chunks(rec, CHUNK_BYTES)):
+            chunks = iterate_in_threadpool(retrieve.chunks(rec, CHUNK_BYTES))
+            first = await anext(chunks, b"")
+            yield part_header(f"{DICOM}; transfer-syntax={ts}", boundary)
+            yield first
+            async for chunk in chunks:
                 yield chunk
         yield CRLF
     if pending:
         for piece in await run_in_threadpool(_pieces, retrieve, pending, target, boundary):
             yield piece
     yield closing(boundary)
+
+
+async def _primed(body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """``body`` with its first piece already read: the first object's read happens before the
+    response starts, so an object deleted since the index read is a 404, not a cut answer."""
+    first = await anext(body)
+
+    async def replay() -> AsyncIterator[bytes]:
+        yield first
+        async for piece in body:
+            yield piece
+
+    return replay()
 
 
 def _stream_length(records: list[InstanceRecord], boundary: str) -> int:
@@ -168,8 +189,10 @@ async def _retrieve(
     if not plan.multipart:
         rec = records[0]
         if plan.transfer_syntax is None:
+            chunks = retrieve.chunks(rec, CHUNK_BYTES)
+            first = await run_in_threadpool(next, chunks, b"")  # a missing object: 404 here
             single: Response = StreamingResponse(
-                retrieve.chunks(rec, CHUNK_BYTES),
+                itertools.chain((first,), chunks),
                 media_type=f"{DICOM}; transfer-syntax={rec.transfer_syntax_uid}",
                 headers={"Content-Length": str(rec.size)},
             )
@@ -178,7 +201,7 @@ async def _retrieve(
             single = Response(data, media_type=f"{DICOM}; transfer-syntax={plan.transfer_syntax}")
         return validators.applied(single)
     boundary = validators.boundary
-    body = _instance_stream(retrieve, records, plan.transfer_syntax, boundary)
+    body = await _primed(_instance_stream(retrieve, records, plan.transfer_syntax, boundary))
     response = streamed_multipart(DICOM, body, boundary)
     if plan.transfer_syntax is None:
         response.headers["Content-Length"] = str(_stream_length(records, boundary))
