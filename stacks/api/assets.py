@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON_VERSION = "3.11"
@@ -50,3 +51,16 @@ class LambdaAssets:
                 f"python layers/build_layer.py --arch {architecture}"
             )
         return lambda_.Code.from_asset(str(self.layer_dir), exclude=["manifest.json", ".tmp-*"])
+
+    def core_layer(self, scope: Construct, architecture: str) -> lambda_.LayerVersion:
+        """The shared layer as a ``CoreLayer`` of ``scope`` (each stack with functions has its
+        own version of the one asset: an exported layer version cannot be replaced while
+        another stack imports it)."""
+        return lambda_.LayerVersion(
+            scope,
+            "CoreLayer",
+            code=self.layer_code(architecture),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURES[architecture]],
+            description=f"cloudpacs core and its runtime dependencies (Python {PYTHON_VERSION})",
+        )

@@ -32,7 +32,7 @@ from constructs import Construct
 from cloudpacs import __version__
 from stacks.api import permissions as allow
 from stacks.api.anonymize import Anonymizer
-from stacks.api.assets import ARCHITECTURES, PYTHON_VERSION, RUNTIME, LambdaAssets
+from stacks.api.assets import LambdaAssets
 from stacks.api.permissions import Grants
 from stacks.api.releases import LiveAliases
 from stacks.api.rest_api import DicomWebApi
@@ -90,14 +90,7 @@ class ApiStack(Stack):
         stage = names.stage
         removal = RemovalPolicy.RETAIN if retain_logs else RemovalPolicy.DESTROY
         self.event_bus = events.EventBus(self, "Events", event_bus_name=names.event_bus)
-        layer = lambda_.LayerVersion(
-            self,
-            "CoreLayer",
-            code=assets.layer_code(architecture),
-            compatible_runtimes=[RUNTIME],
-            compatible_architectures=[ARCHITECTURES[architecture]],
-            description=f"cloudpacs core and its runtime dependencies (Python {PYTHON_VERSION})",
-        )
+        layer = assets.core_layer(self, architecture)
         environment = {
             "CLOUDPACS_TABLE_NAME": names.table,
             "CLOUDPACS_BUCKET_NAME": names.dicom_bucket,

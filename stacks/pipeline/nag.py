@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import Stack
@@ -90,11 +91,25 @@ def wildcard_findings(policy: iam.CfnPolicy) -> list[str]:
     return sorted(set(found))
 
 
-def _reason(finding: str) -> str:
-    for pattern, reason in WILDCARD_REASONS:
+def acknowledge_wildcards(
+    scope: IConstruct, reviewed: Sequence[tuple[str, str]], owner: str
+) -> None:
+    """Acknowledge each ``AwsSolutions-IAM5`` wildcard of the policies below ``scope`` with
+    the reason of the first ``reviewed`` (pattern, reason) it matches; a wildcard no pattern
+    matches stops synth, naming ``owner``."""
+    for construct in scope.node.find_all():
+        if isinstance(construct, iam.CfnPolicy):
+            for finding in wildcard_findings(construct):
+                rule = f"AwsSolutions-IAM5[{finding}]"
+                acknowledge(construct, rule, _reason(rule, reviewed, owner))
+
+
+def _reason(rule: str, reviewed: Sequence[tuple[str, str]], owner: str) -> str:
+    finding = rule.removeprefix("AwsSolutions-IAM5[").removesuffix("]")
+    for pattern, reason in reviewed:
         if re.search(pattern, finding):
             return reason
-    raise ValueError(f"the pipeline has a wildcard nobody reviewed: AwsSolutions-IAM5[{finding}]")
+    raise ValueError(f"{owner} has a wildcard nobody reviewed: {rule}")
 
 
 PIPELINE_REASONS = {
@@ -114,10 +129,7 @@ def acknowledge_pipeline(pipeline: IConstruct, artifacts: IConstruct) -> None:
     """Acknowledge the pipeline's findings; call once the pipeline is built."""
     for rule, reason in PIPELINE_REASONS.items():
         acknowledge(pipeline, rule, reason)
-    for construct in pipeline.node.find_all():
-        if isinstance(construct, iam.CfnPolicy):
-            for finding in wildcard_findings(construct):
-                acknowledge(construct, f"AwsSolutions-IAM5[{finding}]", _reason(finding))
+    acknowledge_wildcards(pipeline, WILDCARD_REASONS, "the pipeline")
     acknowledge(
         artifacts,
         "HIPAA.Security-S3BucketReplicationEnabled",

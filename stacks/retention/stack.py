@@ -35,13 +35,12 @@ from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.acknowledge import acknowledge
 from stacks.api import permissions as allow
-from stacks.api.assets import ARCHITECTURES, PYTHON_VERSION, RUNTIME, LambdaAssets
+from stacks.api.assets import LambdaAssets
 from stacks.api.service_function import METRICS_NAMESPACE, ServiceFunction
 from stacks.monitoring.alarms import add_alarm
 from stacks.monitoring.bridge import alarm_topic
@@ -86,14 +85,7 @@ class RetentionStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         stage = names.stage
         removal = RemovalPolicy.RETAIN if retain_logs else RemovalPolicy.DESTROY
-        layer = lambda_.LayerVersion(
-            self,
-            "CoreLayer",
-            code=assets.layer_code(architecture),
-            compatible_runtimes=[RUNTIME],
-            compatible_architectures=[ARCHITECTURES[architecture]],
-            description=f"cloudpacs core and its runtime dependencies (Python {PYTHON_VERSION})",
-        )
+        layer = assets.core_layer(self, architecture)
         self.dead_letter_queue = sqs.Queue(
             self,
             "DeadLetterQueue",

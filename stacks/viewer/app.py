@@ -15,14 +15,12 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 from aws_cdk import Annotations, CfnOutput, Stack
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cognito as cognito
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as deploy
 from constructs import Construct
@@ -35,7 +33,7 @@ from stacks.auth import scopes
 from stacks.auth.clients import browser_client_options
 from stacks.auth.stack import AuthStack
 from stacks.names import StageNames
-from stacks.pipeline.nag import wildcard_findings
+from stacks.pipeline.nag import acknowledge_wildcards
 from stacks.viewer.hosting import ViewerHostingStack
 
 CONFIG = "app-config.js"
@@ -118,18 +116,8 @@ class ViewerAppStack(Stack):
         )
         for rule, reason in DEPLOYMENT_FINDINGS.items():
             acknowledge(self, rule, reason)
-        for construct in self.node.find_all():
-            if isinstance(construct, iam.CfnPolicy):
-                for finding in wildcard_findings(construct):
-                    acknowledge(construct, f"AwsSolutions-IAM5[{finding}]", _wildcard(finding))
+        acknowledge_wildcards(self, WILDCARDS, "the viewer deployment")
         CfnOutput(self, "ViewerClientId", value=self.client.user_pool_client_id)
-
-
-def _wildcard(finding: str) -> str:
-    for pattern, reason in WILDCARDS:
-        if re.search(pattern, finding):
-            return reason
-    raise ValueError(f"the viewer deployment has an unreviewed wildcard: {finding}")
 
 
 WILDCARDS = (

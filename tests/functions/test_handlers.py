@@ -15,7 +15,7 @@ from pydicom.uid import generate_uid
 
 from cloudpacs.observability import logger
 from cloudpacs.settings import SettingsError, settings_from_environment
-from tests.support.aws_world import ENVIRONMENT, environment
+from tests.support.aws_world import BUCKET, ENVIRONMENT, AwsWorld, environment
 from tests.support.lambda_api import LambdaApi
 from tests.support.lambda_events import LambdaContext, claims, rest_event
 from tests.support.multipart_body import stow_body
@@ -123,6 +123,28 @@ def test_wado_answers_binary_bodies_base64_encoded(handlers: dict[str, Any]) -> 
     meta = _call(handlers, "wado", metadata)
     assert meta["statusCode"] == 200 and meta["isBase64Encoded"] is False
     assert len(json.loads(meta["body"])) == 2
+
+
+def test_an_object_deleted_after_the_index_read_is_404(
+    world: AwsWorld, handlers: dict[str, Any]
+) -> None:
+    """The same as on the local server (tests/api/test_object_gone.py), on S3 and DynamoDB."""
+    study, series, _ = _stored_study(handlers)
+    listed = world.s3.list_objects_v2(Bucket=BUCKET, Prefix=f"studies/{study}/")["Contents"]
+    key = next(o["Key"] for o in listed if o["Key"].endswith(".dcm"))
+    world.s3.delete_object(Bucket=BUCKET, Key=key)
+    sop = key.rsplit("/", 1)[1].removesuffix(".dcm")
+    path = f"/dicom-web/studies/{study}/series/{series}/instances/{sop}"
+    event = rest_event(
+        "GET",
+        path,
+        resource=STUDY_PATH + "/series/{series}/instances/{instance}",
+        path_parameters={"study": study, "series": series, "instance": sop},
+        headers=[("Accept", 'multipart/related; type="application/dicom"')],
+    )
+    result = _call(handlers, "wado", event)
+    assert result["statusCode"] == 404, result
+    assert "deleted while being read" in json.loads(result["body"])["error"]
 
 
 def test_roles_come_from_the_authorizer_claims(handlers: dict[str, Any]) -> None:

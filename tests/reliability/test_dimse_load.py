@@ -25,7 +25,7 @@ from tests.dimse.factory import ct_instance, dataset_bytes, part10, write_study
 from tests.dimse.harness import BRIDGE_AE, Bridge, call_dcmtk, query, start_bridge
 from tests.dimse.test_find import matches
 from tests.dimse.test_retrieve import c_get
-from tests.reliability.depth import load_seconds
+from tests.reliability.depth import run_load
 from tests.reliability.dimse_archive import Sent, check_archive, check_serving, sent
 
 WORKERS = 4
@@ -117,21 +117,10 @@ def _work(port: int, ledger: Ledger, until: float, seed: int, folder: Path) -> N
 def test_mixed_dimse_load(tmp_path: Path, dcmtk: None) -> None:
     running: Bridge = start_bridge(tmp_path)
     ledger = Ledger()
-    seconds = load_seconds()
     try:
-        started = time.monotonic()
-        threads = [
-            threading.Thread(
-                target=_work, args=(running.port, ledger, started + seconds, i, tmp_path / "in")
-            )
-            for i in range(WORKERS)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=seconds + 120)
-        elapsed = time.monotonic() - started
-        assert not any(t.is_alive() for t in threads)
+        elapsed = run_load(
+            lambda i, deadline: _work(running.port, ledger, deadline, i, tmp_path / "in"), WORKERS
+        )
         assert ledger.failures == []
         check_archive(running, [s for items in ledger.stored.values() for s in items])
         check_serving(running.port)

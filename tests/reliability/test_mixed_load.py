@@ -22,7 +22,7 @@ import pydicom
 
 from cloudpacs.services.repair import RepairService
 from tests.reliability.archive import acknowledged, check_answer
-from tests.reliability.depth import load_seconds
+from tests.reliability.depth import run_load
 from tests.support.multipart_body import stow_body
 from tests.support.server import live_server
 from tests.support.synthetic import ct_study
@@ -90,20 +90,9 @@ def _work(http: httpx.Client, ledger: Ledger, until: float, seed: int) -> None:
 
 def test_mixed_load(tmp_path: Path) -> None:
     ledger = Ledger()
-    seconds = load_seconds()
     with live_server(tmp_path / "data") as (url, services):
         clients = [httpx.Client(base_url=url, timeout=60) for _ in range(WORKERS)]
-        started = time.monotonic()
-        threads = [
-            threading.Thread(target=_work, args=(c, ledger, started + seconds, i))
-            for i, c in enumerate(clients)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=seconds + 120)
-        elapsed = time.monotonic() - started
-        assert not any(t.is_alive() for t in threads)
+        elapsed = run_load(lambda i, deadline: _work(clients[i], ledger, deadline, i), WORKERS)
         assert ledger.server_errors == []
         http = clients[0]
         instances = 0
