@@ -1,15 +1,18 @@
 """Prometheus metrics of the HTTP server: requests by route and status, latency, stored data.
 
 Each app has its own registry, so tests and several apps in one process do not share counts.
+The middleware is plain ASGI: it watches the messages go by instead of re-streaming the body
+through a task and a queue as Starlette's ``BaseHTTPMiddleware`` does (a whole study is
+hundreds of body messages), and the latency it records ends with the last byte sent.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cloudpacs.model import InstanceRecord
 from cloudpacs.services.ingest import StoreStatus
@@ -46,19 +49,37 @@ class HttpMetrics:
         return generate_latest(self.registry)
 
     def install(self, app: FastAPI) -> None:
-        @app.middleware("http")
-        async def _measure(
-            request: Request, call_next: Callable[[Request], Awaitable[Response]]
-        ) -> Response:
-            start = time.perf_counter()
-            response = await call_next(request)
-            route = _route_template(request)
-            self.latency.labels(request.method, route).observe(time.perf_counter() - start)
-            self.requests.labels(request.method, route, str(response.status_code)).inc()
-            return response
+        app.add_middleware(MetricsMiddleware, metrics=self)
 
 
-def _route_template(request: Request) -> str:
+class MetricsMiddleware:
+    def __init__(self, app: ASGIApp, *, metrics: HttpMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def watched(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        finally:
+            route = _route_template(scope)
+            method = scope["method"]
+            self.metrics.latency.labels(method, route).observe(time.perf_counter() - start)
+            self.metrics.requests.labels(method, route, str(status)).inc()
+
+
+def _route_template(scope: Scope) -> str:
     """The matched route's path template (``/dicom-web/studies/{study}``), never raw UIDs."""
-    route = request.scope.get("route")
+    route = scope.get("route")
     return str(getattr(route, "path", "unmatched"))
