@@ -11,6 +11,7 @@ have a size limit (Lambda), instances over it are answered with a 303 redirect t
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -103,45 +104,73 @@ def _pieces(
     return pieces
 
 
-async def _instance_stream(
-    retrieve: RetrieveService, records: list[InstanceRecord], target: str | None, boundary: str
-) -> AsyncIterator[bytes]:
-    """The multipart body: small instances are read in batches of about ``BATCH_BYTES``
-    per worker-thread hop; large ones stream in chunks."""
+def _steps(records: list[InstanceRecord]) -> Iterator[list[InstanceRecord] | InstanceRecord]:
+    """``records`` as the stream reads them: batches of small instances of about
+    ``BATCH_BYTES``, and each large instance on its own."""
     pending: list[InstanceRecord] = []
     pending_bytes = 0
     for rec in records:
-        if rec.size <= WHOLE_READ_BYTES:
-            pending.append(rec)
-            pending_bytes += rec.size
-            if pending_bytes >= BATCH_BYTES:
-                for piece in await run_in_threadpool(_pieces, retrieve, pending, target, boundary):
-                    yield piece
+        if rec.size > WHOLE_READ_BYTES:
+            if pending:
+                yield pending
                 pending, pending_bytes = [], 0
+            yield rec
             continue
-        if pending:
-            for piece in await run_in_threadpool(_pieces, retrieve, pending, target, boundary):
-                yield piece
+        pending.append(rec)
+        pending_bytes += rec.size
+        if pending_bytes >= BATCH_BYTES:
+            yield pending
             pending, pending_bytes = [], 0
-        ts = target or rec.transfer_syntax_uid
-        # The object is read before its part begins, so a missing one fails the answer
-        # while nothing of it is sent yet (``_primed``).
-        if target is not None:
-            converted = await run_in_threadpool(retrieve.converted, rec, ts)
-            yield part_header(f"{DICOM}; transfer-syntax={ts}", boundary)
-            yield converted
-        else:
-            chunks = iterate_in_threadpool(retrieve.chunks(rec, CHUNK_BYTES))
-            first = await anext(chunks, b"")
-            yield part_header(f"{DICOM}; transfer-syntax={ts}", boundary)
-            yield first
-            async for chunk in chunks:
-                yield chunk
-        yield CRLF
     if pending:
-        for piece in await run_in_threadpool(_pieces, retrieve, pending, target, boundary):
-            yield piece
+        yield pending
+
+
+async def _instance_stream(
+    retrieve: RetrieveService, records: list[InstanceRecord], target: str | None, boundary: str
+) -> AsyncIterator[bytes]:
+    """The multipart body: small instances are read in batches per worker-thread hop, the
+    next batch read while this one is sent; large ones stream in chunks."""
+
+    def read(batch: list[InstanceRecord]) -> asyncio.Future[list[bytes]]:
+        return asyncio.ensure_future(run_in_threadpool(_pieces, retrieve, batch, target, boundary))
+
+    steps = list(_steps(records))
+    ahead: asyncio.Future[list[bytes]] | None = None
+    try:
+        for i, step in enumerate(steps):
+            if isinstance(step, list):
+                pieces = await (ahead or read(step))
+                following = steps[i + 1] if i + 1 < len(steps) else None
+                ahead = read(following) if isinstance(following, list) else None
+                for piece in pieces:
+                    yield piece
+                continue
+            async for piece in _large_part(retrieve, step, target, boundary):
+                yield piece
+    finally:
+        if ahead is not None:
+            ahead.cancel()
     yield closing(boundary)
+
+
+async def _large_part(
+    retrieve: RetrieveService, rec: InstanceRecord, target: str | None, boundary: str
+) -> AsyncIterator[bytes]:
+    ts = target or rec.transfer_syntax_uid
+    # The object is read before its part begins, so a missing one fails the answer
+    # while nothing of it is sent yet (``_primed``).
+    if target is not None:
+        converted = await run_in_threadpool(retrieve.converted, rec, ts)
+        yield part_header(f"{DICOM}; transfer-syntax={ts}", boundary)
+        yield converted
+    else:
+        chunks = iterate_in_threadpool(retrieve.chunks(rec, CHUNK_BYTES))
+        first = await anext(chunks, b"")
+        yield part_header(f"{DICOM}; transfer-syntax={ts}", boundary)
+        yield first
+        async for chunk in chunks:
+            yield chunk
+    yield CRLF
 
 
 async def _primed(body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
