@@ -70,6 +70,7 @@ def check_auth(settings: Settings) -> str | None:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from cloudpacs.open_files import raise_open_files_limit
     from cloudpacs.runtime import build_services
     from cloudpacs.web.access_log import uvicorn_log_config
     from cloudpacs.web.app import create_app
@@ -92,6 +93,7 @@ def serve(args: argparse.Namespace) -> int:
         print(refusal, file=sys.stderr)
         return 2
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    raise_open_files_limit()
     services = build_services(settings)
     dicomweb = create_app(services)
     unclean_stop.start_run(services, settings.data_dir)

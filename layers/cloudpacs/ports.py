@@ -61,6 +61,11 @@ class BlobStore(Protocol):
     def get(self, key: str) -> bytes:
         """The whole object. Raises ``BlobNotFound``."""
 
+    def get_buffer(self, key: str) -> bytes | memoryview:
+        """The whole object to send as it is: the bytes of ``get``, or a read-only view of
+        them the store has not copied (the file store maps large files). Raises
+        ``BlobNotFound``."""
+
     def get_range(self, key: str, offset: int, length: int) -> bytes:
         """``length`` bytes from ``offset``: one ranged read."""
 

@@ -22,15 +22,16 @@ DICOM_PARTS = 'multipart/related; type="application/dicom"'
 
 @pytest.fixture
 def stored(server: tuple[str, Services], monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
-    """Twelve instances of 2 KB to 130 KB; limits so small that the study makes several
-    batches and its larger instances stream in chunks, in between batches."""
+    """Twelve instances of 2 KB to 520 KB; limits so small that the study makes several
+    batches (holding files the store maps and files it reads) and its largest instances
+    stream in chunks, in between batches."""
     monkeypatch.setattr(wado, "BATCH_BYTES", 40_000)
-    monkeypatch.setattr(wado, "WHOLE_READ_BYTES", 60_000)
-    monkeypatch.setattr(wado, "CHUNK_BYTES", 16_000)
+    monkeypatch.setattr(wado, "WHOLE_READ_BYTES", 400_000)
+    monkeypatch.setattr(wado, "CHUNK_BYTES", 100_000)
     _, services = server
     by_sop = {}
     for number in range(1, 13):
-        side = 256 if number % 4 == 0 else (128 if number % 3 == 0 else 24)
+        side = {0: 384, 1: 24, 2: 128, 3: 24, 4: 512}[number % 5]
         data = ct_instance(STUDY, SERIES[number % 2], number, rows=side, columns=side)
         result = services.ingest.store(data)
         assert result.ok and result.record is not None

@@ -55,6 +55,27 @@ def test_overwrite_of_an_absent_key_creates_it(adapters: Adapters) -> None:
     assert adapters.blobs.get(KEY) == DATA
 
 
+@pytest.mark.parametrize("size", [0, 1000, 300_000])
+def test_get_buffer_holds_the_object_as_stored(adapters: Adapters, size: int) -> None:
+    data = DATA[:size]
+    adapters.blobs.put(KEY, data, sha256=sha(data), overwrite=False)
+    assert bytes(adapters.blobs.get_buffer(KEY)) == data
+
+
+def test_a_buffer_keeps_its_bytes_when_the_object_is_replaced_or_deleted(
+    adapters: Adapters,
+) -> None:
+    adapters.blobs.put(KEY, DATA, sha256=sha(DATA), overwrite=False)
+    held = adapters.blobs.get_buffer(KEY)
+    other = os.urandom(len(DATA))
+    adapters.blobs.put(KEY, other, sha256=sha(other), overwrite=True)
+    assert bytes(held) == DATA
+    adapters.blobs.delete(KEY)
+    assert bytes(held) == DATA
+    with pytest.raises(BlobNotFound):
+        adapters.blobs.get_buffer(KEY)
+
+
 def test_get_range_reads_the_bytes_asked_for(adapters: Adapters) -> None:
     adapters.blobs.put(KEY, DATA, sha256=sha(DATA), overwrite=False)
     assert adapters.blobs.get_range(KEY, 0, 10) == DATA[:10]

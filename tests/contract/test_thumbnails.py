@@ -41,6 +41,10 @@ class CountingStore:
         self.reads["get"] += 1
         return self.inner.get(key)
 
+    def get_buffer(self, key: str) -> bytes | memoryview:
+        self.reads["get_buffer"] += 1
+        return self.inner.get_buffer(key)
+
     def get_range(self, key: str, offset: int, length: int) -> bytes:
         self.reads["get_range"] += 1
         return self.inner.get_range(key, offset, length)

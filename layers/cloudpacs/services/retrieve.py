@@ -101,6 +101,11 @@ class RetrieveService:
     def read(self, rec: InstanceRecord) -> bytes:
         return self.blobs.get(instance_key(rec.study_uid, rec.series_uid, rec.sop_uid))
 
+    def sendable(self, rec: InstanceRecord) -> bytes | memoryview:
+        """The instance's bytes to send as stored, uncopied where the store can
+        (``BlobStore.get_buffer``)."""
+        return self.blobs.get_buffer(instance_key(rec.study_uid, rec.series_uid, rec.sop_uid))
+
     def converted(self, rec: InstanceRecord, transfer_syntax: str) -> bytes:
         """The instance in ``transfer_syntax`` (``transcode.producible`` lists which)."""
         if transfer_syntax == rec.transfer_syntax_uid:

@@ -10,6 +10,8 @@ from cloudpacs.dicom.json_model import bind_base, dumps
 from cloudpacs.multipart import encode_parts, new_boundary
 
 DICOM_JSON = "application/dicom+json"
+Chunk = bytes | memoryview
+"""A piece of a streamed body: a view where the bytes were not copied (``BlobStore.get_buffer``)."""
 
 
 def dicom_json(
@@ -35,7 +37,7 @@ def multipart_response(
 
 def streamed_multipart(
     part_type: str,
-    body: Iterable[bytes] | AsyncIterable[bytes],
+    body: Iterable[Chunk] | AsyncIterable[Chunk],
     boundary: str,
     transfer_syntax: str | None = None,
 ) -> StreamingResponse:

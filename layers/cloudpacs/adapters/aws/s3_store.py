@@ -107,6 +107,9 @@ class S3BlobStore:
                 raise BlobNotFound(key) from None
             raise
 
+    def get_buffer(self, key: str) -> bytes:
+        return self.get(key)
+
     def get_range(self, key: str, offset: int, length: int) -> bytes:
         if length <= 0:
             return b""

@@ -10,12 +10,22 @@ STOW-RS request, a series arriving over DIMSE) share the folder's flush. A write
 is durable once a flush of its folder has *started* after the name was linked; one writer
 flushes for every writer waiting on that folder, the others wait for that flush instead
 of each issuing their own (``FolderSync``).
+
+Reads for sending (``get_buffer``) map files of ``MAP_FROM_BYTES`` or more instead of copying
+them: the page cache's pages go to the socket as they are. Every page is read in when the file
+is mapped (``MADV_POPULATE_READ``, Linux 5.14+), which reports a failing disk as an error;
+where that is not available, or the mapping fails (no file descriptor left: each live mapping
+holds one), the file is read as ``get`` reads it. Files are never changed in place (a new
+version is renamed over the old, a delete unlinks), so a mapping keeps the bytes it was made
+with.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
+import mmap
 import os
 import tempfile
 import threading
@@ -25,6 +35,11 @@ from pathlib import Path
 from cloudpacs.ports import BlobExists, BlobInfo, BlobNotFound
 
 _CHECKSUM_ATTR = "user.cloudpacs.sha256"
+MAP_FROM_BYTES = 256 << 10
+"""Objects from this size are mapped rather than copied by ``get_buffer``."""
+_MADV_POPULATE_READ = 22
+"""Linux's madvise advice that reads every page in now, or fails (``mmap`` has no name for it
+before Python 3.13)."""
 
 
 class FileBlobStore:
@@ -79,6 +94,17 @@ class FileBlobStore:
         except FileNotFoundError:
             raise BlobNotFound(key) from None
 
+    def get_buffer(self, key: str) -> bytes | memoryview:
+        try:
+            with open(self._path(key), "rb") as fh:
+                if os.fstat(fh.fileno()).st_size >= MAP_FROM_BYTES:
+                    mapped = _populated_map(fh.fileno())
+                    if mapped is not None:
+                        return mapped
+                return fh.read()
+        except FileNotFoundError:
+            raise BlobNotFound(key) from None
+
     def get_range(self, key: str, offset: int, length: int) -> bytes:
         try:
             with open(self._path(key), "rb") as fh:
@@ -127,6 +153,28 @@ class FileBlobStore:
 
     def presigned_get_url(self, key: str, expires_in: int) -> str | None:
         return None
+
+
+_populate_unsupported = False
+
+
+def _populated_map(fd: int) -> memoryview | None:
+    """The file mapped read-only with every page read in, or None: read it instead."""
+    global _populate_unsupported
+    if _populate_unsupported:
+        return None
+    try:
+        mapped = mmap.mmap(fd, 0, prot=mmap.PROT_READ)
+    except OSError:
+        return None
+    try:
+        mapped.madvise(_MADV_POPULATE_READ)
+    except OSError as exc:
+        mapped.close()
+        if exc.errno == errno.EINVAL:  # a kernel before 5.14, or not Linux
+            _populate_unsupported = True
+        return None
+    return memoryview(mapped)
 
 
 class FolderSync:

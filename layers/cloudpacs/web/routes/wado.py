@@ -31,7 +31,7 @@ from cloudpacs.web import conditional
 from cloudpacs.web.accept import Acceptable, choose
 from cloudpacs.web.deps import base_url, services
 from cloudpacs.web.frame_plan import FramePlan, frame_plan
-from cloudpacs.web.responses import dicom_json, multipart_response, streamed_multipart
+from cloudpacs.web.responses import Chunk, dicom_json, multipart_response, streamed_multipart
 from cloudpacs.web.routes import rendered
 
 router = APIRouter(tags=["WADO-RS"])
@@ -89,15 +89,15 @@ def _offered(rec: InstanceRecord) -> list[str]:
 
 def _pieces(
     retrieve: RetrieveService, batch: list[InstanceRecord], target: str | None, boundary: str
-) -> list[bytes]:
+) -> list[Chunk]:
     """The framed parts of ``batch``: each object's bytes as read (not copied again), with
     the small framing between two objects joined into one piece."""
-    pieces: list[bytes] = []
+    pieces: list[Chunk] = []
     framing = b""
     for rec in batch:
         ts = target or rec.transfer_syntax_uid
         pieces.append(framing + part_header(f"{DICOM}; transfer-syntax={ts}", boundary))
-        pieces.append(retrieve.read(rec) if target is None else retrieve.converted(rec, ts))
+        pieces.append(retrieve.sendable(rec) if target is None else retrieve.converted(rec, ts))
         framing = CRLF
     if framing:
         pieces.append(framing)
@@ -127,15 +127,15 @@ def _steps(records: list[InstanceRecord]) -> Iterator[list[InstanceRecord] | Ins
 
 async def _instance_stream(
     retrieve: RetrieveService, records: list[InstanceRecord], target: str | None, boundary: str
-) -> AsyncIterator[bytes]:
+) -> AsyncIterator[Chunk]:
     """The multipart body: small instances are read in batches per worker-thread hop, the
     next batch read while this one is sent; large ones stream in chunks."""
 
-    def read(batch: list[InstanceRecord]) -> asyncio.Future[list[bytes]]:
+    def read(batch: list[InstanceRecord]) -> asyncio.Future[list[Chunk]]:
         return asyncio.ensure_future(run_in_threadpool(_pieces, retrieve, batch, target, boundary))
 
     steps = list(_steps(records))
-    ahead: asyncio.Future[list[bytes]] | None = None
+    ahead: asyncio.Future[list[Chunk]] | None = None
     try:
         for i, step in enumerate(steps):
             if isinstance(step, list):
@@ -173,12 +173,12 @@ async def _large_part(
     yield CRLF
 
 
-async def _primed(body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+async def _primed(body: AsyncIterator[Chunk]) -> AsyncIterator[Chunk]:
     """``body`` with its first piece already read: the first object's read happens before the
     response starts, so an object deleted since the index read is a 404, not a cut answer."""
     first = await anext(body)
 
-    async def replay() -> AsyncIterator[bytes]:
+    async def replay() -> AsyncIterator[Chunk]:
         yield first
         async for piece in body:
             yield piece
