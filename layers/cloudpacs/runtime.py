@@ -95,6 +95,7 @@ def build_services(
             duplicate_policy=settings.duplicate_policy,
             validate=iod_check(settings.validation),
             on_stored=[publish_stored(events)],
+            workers=settings.ingest_workers,
         ),
         query=QueryService(index, max_results=settings.qido_max_results),
         retrieve=RetrieveService(index, blobs),
