@@ -130,7 +130,9 @@ class MultipartParser:
             if idx < 0:
                 self._scan_from = max(pos, len(buf) - len(self._delimiter) + 1)
                 return False
-            self.parts.append(Part(self._headers, bytes(buf[pos:idx])))
+            with memoryview(buf) as view:  # one copy of the part, not two (slice, bytes)
+                body = bytes(view[pos:idx])
+            self.parts.append(Part(self._headers, body))
             self._pos = idx + len(self._delimiter)
             self._state = "after-boundary"
             return True
