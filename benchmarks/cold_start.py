@@ -30,6 +30,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from benchmarks.worktree import worktree
+
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS = ("qido", "wado", "stow", "deidentify", "research", "ingest")
 """The HTTP functions and ingest (SQS)."""
@@ -199,30 +201,25 @@ def compare(ref: str, *, runs: int = 7) -> dict[str, Any]:
     bench = ROOT / ".bench"
     bench.mkdir(exist_ok=True)
     path, environment = _lambda_like_path(bench)
-    other = bench / "against"
-    git = ["git", "-C", str(ROOT), "worktree"]
-    subprocess.run([*git, "remove", "--force", str(other)], capture_output=True, check=False)
-    subprocess.run([*git, "add", "--detach", "--force", str(other), ref], capture_output=True,
-                   check=True)  # fmt: skip
-    trees = {ref: other, "this tree": ROOT}
-    for tree in trees.values():  # each tree's cloudpacs ahead of the layer's copy, compiled
-        package = str(tree / "layers" / "cloudpacs")
-        subprocess.run([sys.executable, "-m", "compileall", "-q", package], check=True)
     figures: dict[str, Any] = {}
-    for function in FUNCTIONS:
-        for traced in (False, True):
-            times: dict[str, list[float]] = {name: [] for name in trees}
-            for _ in range(runs):
-                for name, tree in trees.items():
-                    total, _ = _measure(function, [str(tree / "layers"), *path], traced=traced,
-                                        root=tree)  # fmt: skip
-                    times[name].append(total)
-            key = f"{function}{' traced' if traced else ''}"
-            figures[key] = {
-                name: {"min_ms": round(min(t)), "median_ms": round(statistics.median(t))}
-                for name, t in times.items()
-            }
-    subprocess.run([*git, "remove", "--force", str(other)], capture_output=True, check=False)
+    with worktree(ref, "against") as other:
+        trees = {ref: other, "this tree": ROOT}
+        for tree in trees.values():  # each tree's cloudpacs ahead of the layer's copy, compiled
+            package = str(tree / "layers" / "cloudpacs")
+            subprocess.run([sys.executable, "-m", "compileall", "-q", package], check=True)
+        for function in FUNCTIONS:
+            for traced in (False, True):
+                times: dict[str, list[float]] = {name: [] for name in trees}
+                for _ in range(runs):
+                    for name, tree in trees.items():
+                        total, _ = _measure(function, [str(tree / "layers"), *path],
+                                            traced=traced, root=tree)  # fmt: skip
+                        times[name].append(total)
+                key = f"{function}{' traced' if traced else ''}"
+                figures[key] = {
+                    name: {"min_ms": round(min(t)), "median_ms": round(statistics.median(t))}
+                    for name, t in times.items()
+                }
     return {"environment": environment, "runs": runs, "against": ref, "import_ms": figures}
 
 

@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 
@@ -33,7 +34,9 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], what: str) -> None
 
 
 @contextmanager
-def cloudpacs_server(**env: str) -> Iterator[str]:
+def cloudpacs_server(*, tree: Path | None = None, **env: str) -> Iterator[str]:
+    """``cloudpacs serve`` with ``CLOUDPACS_*`` settings ``env``; ``tree``: the source tree
+    whose ``layers/`` it runs (another commit's, for an A/B), without the DIMSE bridge."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="cloudpacs-bench-") as data_dir:
         environment = {
@@ -42,6 +45,10 @@ def cloudpacs_server(**env: str) -> Iterator[str]:
             "CLOUDPACS_PORT": str(port),
             **{f"CLOUDPACS_{k.upper()}": v for k, v in env.items()},
         }
+        extra: list[str] = []
+        if tree is not None:
+            environment["PYTHONPATH"] = str(tree / "layers")
+            extra = ["--no-dimse"]
         process = subprocess.Popen(
             [
                 sys.executable,
@@ -51,8 +58,10 @@ def cloudpacs_server(**env: str) -> Iterator[str]:
                 "--log-level",
                 "warning",
                 "--no-access-log",
+                *extra,
             ],
             env=environment,
+            cwd=tree,
         )
         try:
             wait_until_up(f"http://127.0.0.1:{port}/health", process, "cloudpacs")

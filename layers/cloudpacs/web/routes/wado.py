@@ -148,8 +148,8 @@ async def _instance_stream(
             async for piece in _large_part(retrieve, step, target, boundary):
                 yield piece
     finally:
-        if ahead is not None:
-            ahead.cancel()
+        if ahead is not None and not ahead.cancel() and not ahead.cancelled():
+            ahead.exception()  # a read ahead that failed after the client left: not unhandled
     yield closing(boundary)
 
 

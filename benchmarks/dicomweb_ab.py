@@ -1,0 +1,113 @@
+"""A/B of the embedded server's DICOMweb speed: this tree against another commit.
+
+``python -m benchmarks.dicomweb_ab --against REF``: a server from this tree and one from
+commit ``REF`` (a worktree in ``.bench/against-dicomweb``) run at the same time, fsync on.
+Rounds alternate between them, so both see the same load of a shared machine: each round
+stores a new 200-instance study on each (STOW-RS in batches of 10), then reads the first
+study whole and one instance of it a few times on each, one server after the other.
+Reported: best and median over the rounds, per tree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks.__main__ import make_study
+from benchmarks.server_process import cloudpacs_server
+from benchmarks.worktree import ROOT, worktree
+from tests.support.multipart_body import stow_body
+
+DICOM_MULTIPART = 'multipart/related; type="application/dicom"'
+READS_PER_ROUND = 4
+
+
+def stow_rate(http: httpx.Client, objects: list[bytes]) -> float:
+    start = time.perf_counter()
+    for i in range(0, len(objects), 10):
+        body, headers = stow_body(objects[i : i + 10])
+        http.post("/studies", content=body, headers=headers).raise_for_status()
+    return len(objects) / (time.perf_counter() - start)
+
+
+def whole_study_rate(http: httpx.Client, study_uid: str) -> float:
+    start = time.perf_counter()
+    total = 0
+    with http.stream("GET", f"/studies/{study_uid}", headers={"Accept": DICOM_MULTIPART}) as r:
+        r.raise_for_status()
+        for chunk in r.iter_raw(1 << 20):
+            total += len(chunk)
+    return total / (time.perf_counter() - start) / 1e9
+
+
+def one_instance_ms(http: httpx.Client, path: str) -> float:
+    start = time.perf_counter()
+    http.get(path, headers={"Accept": DICOM_MULTIPART}).raise_for_status()
+    return (time.perf_counter() - start) * 1000
+
+
+def compare(ref: str, rounds: int) -> dict[str, Any]:
+    studies = [make_study() for _ in range(2 * rounds)]
+    figures: dict[str, dict[str, list[float]]] = {}
+    with worktree(ref, "against-dicomweb") as other, ExitStack() as stack:
+        trees: dict[str, Path] = {ref: other, "this tree": ROOT}
+        clients = {
+            name: stack.enter_context(
+                httpx.Client(
+                    base_url=stack.enter_context(cloudpacs_server(tree=tree, fsync="true")),
+                    timeout=120,
+                )
+            )
+            for name, tree in trees.items()
+        }
+        figures = {name: {"stow": [], "whole": [], "one": []} for name in clients}
+        for k in range(rounds):
+            for j, (name, http) in enumerate(clients.items()):
+                figures[name]["stow"].append(stow_rate(http, studies[2 * k + j][3]))
+            for name, http in clients.items():
+                study_uid, series_uid, sops, _ = studies[list(clients).index(name)]
+                instance = f"/studies/{study_uid}/series/{series_uid}/instances/{sops[100]}"
+                for _ in range(READS_PER_ROUND):
+                    figures[name]["whole"].append(whole_study_rate(http, study_uid))
+                    figures[name]["one"].append(one_instance_ms(http, instance))
+    return {
+        "against": ref,
+        "rounds": rounds,
+        "stow_instances_per_s": _summary(figures, "stow", max, 0),
+        "whole_study_gb_per_s": _summary(figures, "whole", max, 2),
+        "one_instance_ms": _summary(figures, "one", min, 2),
+    }
+
+
+def _summary(
+    figures: dict[str, dict[str, list[float]]], key: str, best: Any, digits: int
+) -> dict[str, dict[str, float]]:
+    return {
+        name: {
+            "best": round(best(values[key]), digits),
+            "median": round(statistics.median(values[key]), digits),
+        }
+        for name, values in figures.items()
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--against", metavar="REF", required=True, help="the other commit")
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    json.dump(compare(args.against, args.rounds), sys.stdout, indent=2)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
