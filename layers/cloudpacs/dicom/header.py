@@ -15,7 +15,7 @@ objects get exactly the treatment they always had.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from pydicom.uid import ImplicitVRLittleEndian
 
@@ -79,13 +79,12 @@ def _scan(buf: memoryview) -> Header:
         group, elem = _TAG.unpack_from(buf, pos)
         if group != 0x0002:
             break
-        element, pos = _explicit(buf, pos, group, elem)
-        if element.length == UNDEFINED:
+        _vr, value, length = _explicit(buf, pos)
+        if length == UNDEFINED:
             raise _Unreadable
-        if element.tag == 0x00020010:
-            raw = bytes(buf[element.value : element.value + element.length])
-            syntax = raw.decode("ascii").rstrip("\0 ")
-        pos += element.length
+        if (group << 16) | elem == 0x00020010:
+            syntax = bytes(buf[value : value + length]).decode("ascii").rstrip("\0 ")
+        pos = value + length
     if pos > end or not syntax or syntax in _BIG_ENDIAN_OR_DEFLATED:
         raise _Unreadable
     implicit = syntax == ImplicitVRLittleEndian
@@ -96,26 +95,28 @@ def _scan(buf: memoryview) -> Header:
         group, elem = _TAG.unpack_from(buf, pos)
         if group == 0x0002 or group == 0xFFFE:
             raise _Unreadable  # meta after the data set began, or a stray item
-        if implicit:
-            length = _U32.unpack_from(buf, pos + 4)[0]
-            element = Element((group << 16) | elem, None, pos, pos + 8, length)
-            pos += 8
-        else:
-            element, pos = _explicit(buf, pos, group, elem)
-        if element.tag in elements:
+        tag = (group << 16) | elem
+        if tag in elements:
             raise _Unreadable
-        if element.length == UNDEFINED:
-            # An UN value of undefined length is encoded as Implicit VR (PS3.5 §6.2.2).
-            pos = _skip_undefined(buf, pos, implicit or element.vr == "UN")
+        start = pos
+        vr: str | None
+        if implicit:
+            vr, value, length = None, pos + 8, _U32.unpack_from(buf, pos + 4)[0]
         else:
-            pos += element.length
+            vr, value, length = _explicit(buf, pos)
+        if length == UNDEFINED:
+            # An UN value of undefined length is encoded as Implicit VR (PS3.5 §6.2.2).
+            pos = _skip_undefined(buf, value, implicit or vr == "UN")
+        else:
+            pos = value + length
             if pos > end:
                 raise _Unreadable
-        elements[element.tag] = replace(element, end=pos)
+        elements[tag] = Element(tag, vr, start, value, length, pos)
     return Header(syntax, implicit, elements)
 
 
-def _explicit(buf: memoryview, pos: int, group: int, elem: int) -> tuple[Element, int]:
+def _explicit(buf: memoryview, pos: int) -> tuple[str, int, int]:
+    """VR, value offset and value length of the Explicit VR element at ``pos``."""
     vr = bytes(buf[pos + 4 : pos + 6])
     if vr in _LONG_VRS:
         length = _U32.unpack_from(buf, pos + 8)[0]
@@ -127,8 +128,7 @@ def _explicit(buf: memoryview, pos: int, group: int, elem: int) -> tuple[Element
         raise _Unreadable
     if pos + header > len(buf):
         raise _Unreadable
-    tag = (group << 16) | elem
-    return Element(tag, vr.decode("ascii"), pos, pos + header, length), pos + header
+    return vr.decode("ascii"), pos + header, length
 
 
 def _skip_undefined(buf: memoryview, pos: int, implicit: bool) -> int:
@@ -164,9 +164,8 @@ def _skip_item(buf: memoryview, pos: int, implicit: bool) -> int:
             length = _U32.unpack_from(buf, pos + 4)[0]
             pos += 8
         else:
-            element, pos = _explicit(buf, pos, group, elem)
-            length = element.length
-            implicit_value = element.vr == "UN"
+            vr, pos, length = _explicit(buf, pos)
+            implicit_value = vr == "UN"
         if length == UNDEFINED:
             pos = _skip_undefined(buf, pos, implicit or implicit_value)
         else:
