@@ -10,6 +10,7 @@ from fastapi import FastAPI, HTTPException
 from fastapi.responses import StreamingResponse
 from prometheus_client.parser import text_string_to_metric_families
 
+from cloudpacs.web.head import HeadAsGet
 from cloudpacs.web.metrics import HttpMetrics
 
 
@@ -34,16 +35,17 @@ def _app() -> tuple[FastAPI, HttpMetrics]:
     def broken() -> None:
         raise RuntimeError("broken")
 
+    app.add_middleware(HeadAsGet)
     metrics = HttpMetrics()
     metrics.install(app)
     return app, metrics
 
 
-def _get(app: FastAPI, *paths: str) -> list[httpx.Response]:
+def _get(app: FastAPI, *paths: str, method: str = "GET") -> list[httpx.Response]:
     async def run() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            return [await client.get(path) for path in paths]
+            return [await client.request(method, path) for path in paths]
 
     return asyncio.run(run())
 
@@ -84,3 +86,11 @@ def test_a_streamed_body_passes_through_whole_and_is_counted_once() -> None:
         if s.name.endswith("_count")
     }
     assert latency == {"/stream": 1.0}
+
+
+def test_a_head_request_is_counted_under_the_get_route_it_stands_for() -> None:
+    app, metrics = _app()
+    (response,) = _get(app, "/things/a", method="HEAD")
+    assert response.status_code == 200
+    assert response.content == b""
+    assert _requests(metrics) == {("HEAD", "/things/{thing}", "200"): 1.0}
