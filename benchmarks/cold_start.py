@@ -30,8 +30,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks.worktree import worktree
-
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS = ("qido", "wado", "stow", "deidentify", "research", "ingest")
 """The HTTP functions and ingest (SQS)."""
@@ -197,7 +195,11 @@ def run(report: dict[str, Any]) -> None:
 
 def compare(ref: str, *, runs: int = 7) -> dict[str, Any]:
     """A/B: each handler's import in this tree and in commit ``ref`` (a worktree in
-    ``.bench/against``), on the same layer, runs alternating so both see the same load."""
+    ``.bench/against``), on the same layer, runs alternating so both see the same load.
+    Run as ``python -m benchmarks.cold_start --against REF`` (the worktree helper is a module
+    of ``benchmarks``)."""
+    from benchmarks.worktree import worktree
+
     bench = ROOT / ".bench"
     bench.mkdir(exist_ok=True)
     path, environment = _lambda_like_path(bench)

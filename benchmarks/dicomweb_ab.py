@@ -15,42 +15,25 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from benchmarks.__main__ import make_study
+from benchmarks.dicomweb_bench import get_instance, read_whole_study, stow_rate
 from benchmarks.server_process import cloudpacs_server
 from benchmarks.worktree import ROOT, worktree
-from tests.support.multipart_body import stow_body
 
-DICOM_MULTIPART = 'multipart/related; type="application/dicom"'
 READS_PER_ROUND = 4
 
 
-def stow_rate(http: httpx.Client, objects: list[bytes]) -> float:
+def _timed_ms(call: Callable[[], object]) -> float:
     start = time.perf_counter()
-    for i in range(0, len(objects), 10):
-        body, headers = stow_body(objects[i : i + 10])
-        http.post("/studies", content=body, headers=headers).raise_for_status()
-    return len(objects) / (time.perf_counter() - start)
-
-
-def whole_study_rate(http: httpx.Client, study_uid: str) -> float:
-    start = time.perf_counter()
-    total = 0
-    with http.stream("GET", f"/studies/{study_uid}", headers={"Accept": DICOM_MULTIPART}) as r:
-        r.raise_for_status()
-        for chunk in r.iter_raw(1 << 20):
-            total += len(chunk)
-    return total / (time.perf_counter() - start) / 1e9
-
-
-def one_instance_ms(http: httpx.Client, path: str) -> float:
-    start = time.perf_counter()
-    http.get(path, headers={"Accept": DICOM_MULTIPART}).raise_for_status()
+    call()
     return (time.perf_counter() - start) * 1000
 
 
@@ -76,8 +59,9 @@ def compare(ref: str, rounds: int) -> dict[str, Any]:
                 study_uid, series_uid, sops, _ = studies[list(clients).index(name)]
                 instance = f"/studies/{study_uid}/series/{series_uid}/instances/{sops[100]}"
                 for _ in range(READS_PER_ROUND):
-                    figures[name]["whole"].append(whole_study_rate(http, study_uid))
-                    figures[name]["one"].append(one_instance_ms(http, instance))
+                    total, seconds = read_whole_study(http, study_uid)
+                    figures[name]["whole"].append(total / seconds / 1e9)
+                    figures[name]["one"].append(_timed_ms(partial(get_instance, http, instance)))
     return {
         "against": ref,
         "rounds": rounds,
@@ -88,7 +72,10 @@ def compare(ref: str, rounds: int) -> dict[str, Any]:
 
 
 def _summary(
-    figures: dict[str, dict[str, list[float]]], key: str, best: Any, digits: int
+    figures: dict[str, dict[str, list[float]]],
+    key: str,
+    best: Callable[[list[float]], float],
+    digits: int,
 ) -> dict[str, dict[str, float]]:
     return {
         name: {
