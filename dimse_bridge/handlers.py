@@ -17,23 +17,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from io import BytesIO
 from typing import Any, cast
 
 from pydicom.dataset import Dataset
 from pynetdicom import evt
 from pynetdicom.dimse_primitives import C_STORE
-from pynetdicom.dsutils import encode_file_meta
 from pynetdicom.events import Event, EventHandlerType, EventType
 
 from cloudpacs.security.audit import AuditUids, Outcome
 from cloudpacs.security.permissions import Action
 from cloudpacs.services.ingest import StoreOutcome, StoreStatus
 from cloudpacs.uids import is_valid_uid
-from dimse_bridge.bridge import NOT_AUTHORIZED, OUT_OF_RESOURCES, Bridge, Session
+from dimse_bridge.bridge import NOT_AUTHORIZED, OUT_OF_RESOURCES, Bridge
 from dimse_bridge.contexts import qr_model
 from dimse_bridge.find import BadIdentifier, find, parse_identifier
 from dimse_bridge.move import handle_move
+from dimse_bridge.part10 import part10
 from dimse_bridge.retrieval import load_for_peer, retrieve_request
 
 log = logging.getLogger(__name__)
@@ -132,7 +131,7 @@ def handle_store(event: Event, bridge: Bridge) -> int:
             reason="forbidden",
         )
         return NOT_AUTHORIZED
-    outcome = bridge.services.ingest.store(part10(event, session))
+    outcome = bridge.services.ingest.store(part10(event, session.identity.username))
     status = store_status(outcome)
     uids = AuditUids(outcome.study_uid, outcome.series_uid, outcome.sop_uid)
     result = Outcome.SUCCESS if outcome.ok else Outcome.FAILED
@@ -149,18 +148,6 @@ def handle_store(event: Event, bridge: Bridge) -> int:
     if not outcome.ok:
         log.warning("C-STORE of %s refused: %s", outcome.sop_uid, outcome.message)
     return status
-
-
-def part10(event: Event, session: Session) -> bytes:
-    """The received dataset as a Part-10 object, its data set bytes untouched.
-
-    Like ``Event.encoded_dataset()``, with the calling AE title as Source Application Entity
-    Title (PS3.10 7.1) and one copy of the data set fewer.
-    """
-    meta = event.file_meta
-    meta.SourceApplicationEntityTitle = session.identity.username
-    data_set = cast(BytesIO, cast(C_STORE, event.request).DataSet)
-    return b"".join((b"\x00" * 128, b"DICM", encode_file_meta(meta), data_set.getbuffer()))
 
 
 def store_status(outcome: StoreOutcome) -> int:
