@@ -20,6 +20,7 @@ from types import FrameType
 from typing import Any
 
 from pynetdicom import AE
+from pynetdicom import _config as pynetdicom_config
 from pynetdicom.association import Association
 
 from cloudpacs.runtime import Services
@@ -132,6 +133,10 @@ def start(
     pynetdicom_log = logging.getLogger("pynetdicom")
     if pynetdicom_log.level == logging.NOTSET:
         pynetdicom_log.setLevel(logging.WARNING)  # one INFO line per PDU otherwise
+    if not pynetdicom_log.isEnabledFor(logging.INFO):
+        # pynetdicom's own handlers of every PDU and DIMSE message only write INFO and DEBUG
+        # lines; unbound, they stop costing each C-STORE an event per PDU and message.
+        pynetdicom_config.LOG_HANDLER_LEVEL = "none"
     bridge = Bridge(services, dimse, sink, client_tls=tls.client_context(dimse))
     ae = build_ae(dimse)
     server = ae.make_server(
