@@ -1,4 +1,4 @@
-"""The listening side: pynetdicom's threaded association server with seven changes.
+"""The listening side: pynetdicom's threaded association server with eight changes.
 
 - ``TCP_NODELAY`` on every accepted connection. DIMSE is request/response with small
   responses: with Nagle's algorithm on, a C-STORE-RSP can wait for the peer's delayed ACK
@@ -9,6 +9,7 @@
   second waits for our ACK of the first, which Linux delays up to 40 ms in request/response
   traffic. Acknowledging at once removes that wait from every C-FIND and C-STORE.
 - Each PDU is read into one buffer rather than in 4 KiB pieces (``QuickAckSocket``).
+- Plain C-STORE responses are encoded directly (``dimse_bridge.store_response``).
 - A connection becomes an association only once the peer has sent its first byte (within
   the ACSE timeout). Load balancer and container health checks connect and close without a
   word; pynetdicom would otherwise keep an acceptor thread, counted against the association
@@ -36,6 +37,8 @@ from typing import Any
 
 from pynetdicom.association import Association
 from pynetdicom.transport import AssociationSocket, RequestHandler, ThreadedAssociationServer
+
+from dimse_bridge.store_response import StoreResponses
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +121,7 @@ class BridgeRequestHandler(RequestHandler):
         assoc = super()._create_association()
         # Same object, same state; only ``recv`` differs (pynetdicom builds the socket here).
         assoc.dul.socket.__class__ = QuickAckSocket
+        assoc.dimse.__class__ = StoreResponses
         return assoc
 
 
