@@ -1,4 +1,4 @@
-"""The listening side: pynetdicom's threaded association server with eight changes.
+"""The listening side: pynetdicom's threaded association server with nine changes.
 
 - ``TCP_NODELAY`` on every accepted connection. DIMSE is request/response with small
   responses: with Nagle's algorithm on, a C-STORE-RSP can wait for the peer's delayed ACK
@@ -10,6 +10,8 @@
   traffic. Acknowledging at once removes that wait from every C-FIND and C-STORE.
 - Each PDU is read into one buffer rather than in 4 KiB pieces (``QuickAckSocket``).
 - Plain C-STORE responses are encoded directly (``dimse_bridge.store_response``).
+- Each accepted association's two loops wait for their work instead of polling every 1 ms
+  (``dimse_bridge.reactors``).
 - A connection becomes an association only once the peer has sent its first byte (within
   the ACSE timeout). Load balancer and container health checks connect and close without a
   word; pynetdicom would otherwise keep an acceptor thread, counted against the association
@@ -33,12 +35,12 @@ import select
 import socket
 import socketserver
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from pynetdicom.association import Association
 from pynetdicom.transport import AssociationSocket, RequestHandler, ThreadedAssociationServer
 
-from dimse_bridge.store_response import StoreResponses
+from dimse_bridge.reactors import Waker, make_prompt
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +49,15 @@ _QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
 
 
 class QuickAckSocket(AssociationSocket):
-    """An ``AssociationSocket`` that reads a PDU into one buffer and re-arms TCP_QUICKACK
-    after each read (see above).
+    """An ``AssociationSocket`` that reads a PDU into one buffer, re-arms TCP_QUICKACK
+    after each read (see above) and closes its association's waker with the connection.
 
     pynetdicom's ``recv`` asks for 4 KiB at a time and appends each piece: 32 calls and
     copies for each of the 128 KiB PDUs DCMTK sends. Reading into one buffer took the time
     the bridge spends reading a 0.5 MB C-STORE's PDUs from 0.62-0.67 to 0.32-0.36 ms
     (docs/benchmarks.md, "DIMSE bridge")."""
+
+    waker: Waker | None = None
 
     def recv(self, nr_bytes: int) -> bytearray:
         sock = self.socket
@@ -72,6 +76,11 @@ class QuickAckSocket(AssociationSocket):
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
         return data
+
+    def close(self) -> None:
+        super().close()
+        if self.waker is not None:
+            self.waker.close()
 
 
 class BridgeServer(ThreadedAssociationServer):
@@ -120,8 +129,10 @@ class BridgeRequestHandler(RequestHandler):
     def _create_association(self) -> Association:
         assoc = super()._create_association()
         # Same object, same state; only ``recv`` differs (pynetdicom builds the socket here).
-        assoc.dul.socket.__class__ = QuickAckSocket
-        assoc.dimse.__class__ = StoreResponses
+        sock = assoc.dul.socket
+        assert sock is not None
+        sock.__class__ = QuickAckSocket
+        cast(QuickAckSocket, sock).waker = make_prompt(assoc)
         return assoc
 
 
