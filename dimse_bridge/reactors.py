@@ -10,7 +10,7 @@ the response the DUL's next turn. Measured with DCMTK ``storescu`` sending 200 C
 
 Here both loops wait on what they serve:
 
-- the DUL thread, when idle, waits in ``select`` until the peer's bytes arrive or the
+- the DUL thread, when idle, waits in ``poll`` until the peer's bytes arrive or the
   reactor queues a primitive to send (a queue that signals a socket pair on ``put``), for at
   most ``IDLE_WAIT_S``, so its timers and stop flag are still looked at;
 - the reactor waits on the message queue itself, for at most ``REACTOR_WAIT_S`` per turn,
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import queue
-import select
 import socket
 import ssl
 import threading
@@ -35,6 +34,7 @@ from typing import Any, cast
 from pynetdicom.association import Association
 from pynetdicom.dul import DULServiceProvider
 
+from dimse_bridge.polling import readable
 from dimse_bridge.store_response import StoreResponses
 
 IDLE_WAIT_S = 0.01
@@ -105,12 +105,13 @@ class PromptDul(DULServiceProvider):
             threading.Event().wait(IDLE_WAIT_S)
             return
         if isinstance(peer, ssl.SSLSocket) and peer.pending():
-            return  # decrypted bytes buffered that select cannot see
+            return  # decrypted bytes buffered that poll cannot see
         try:
-            readable, _, _ = select.select([peer, self.waker.reader], [], [], IDLE_WAIT_S)
-        except (OSError, ValueError):  # closed meanwhile: the loop notices it
+            woken = self.waker.reader in readable([peer, self.waker.reader], IDLE_WAIT_S)
+        except (OSError, ValueError):  # closed meanwhile: the loop notices it, unhurried
+            threading.Event().wait(IDLE_WAIT_S)
             return
-        if self.waker.reader in readable:
+        if woken:
             self.waker.drain()
 
 

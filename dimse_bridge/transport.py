@@ -1,4 +1,4 @@
-"""The listening side: pynetdicom's threaded association server with nine changes.
+"""The listening side: pynetdicom's threaded association server with ten changes.
 
 - ``TCP_NODELAY`` on every accepted connection. DIMSE is request/response with small
   responses: with Nagle's algorithm on, a C-STORE-RSP can wait for the peer's delayed ACK
@@ -9,6 +9,8 @@
   second waits for our ACK of the first, which Linux delays up to 40 ms in request/response
   traffic. Acknowledging at once removes that wait from every C-FIND and C-STORE.
 - Each PDU is read into one buffer rather than in 4 KiB pieces (``QuickAckSocket``).
+- Sockets are watched with ``poll``, not ``select``, which fails past descriptor 1023
+  (``dimse_bridge.polling``).
 - Plain C-STORE responses are encoded directly (``dimse_bridge.store_response``).
 - Each accepted association's two loops wait for their work instead of polling every 1 ms
   (``dimse_bridge.reactors``).
@@ -31,15 +33,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import select
 import socket
 import socketserver
+import ssl
 from collections.abc import Callable
 from typing import Any, cast
 
 from pynetdicom.association import Association
 from pynetdicom.transport import AssociationSocket, RequestHandler, ThreadedAssociationServer
 
+from dimse_bridge.polling import readable
 from dimse_bridge.reactors import Waker, make_prompt
 
 log = logging.getLogger(__name__)
@@ -76,6 +79,21 @@ class QuickAckSocket(AssociationSocket):
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
         return data
+
+    @property
+    def ready(self) -> bool:
+        """pynetdicom's ``ready`` (data to read; a failure is the connection closed, Evt17)
+        without ``select``'s descriptor limit (``dimse_bridge.polling``)."""
+        sock = self.socket
+        if sock is None or self._is_connected is False:
+            return False
+        if isinstance(sock, ssl.SSLSocket) and sock.pending():
+            return True  # decrypted bytes buffered that poll cannot see
+        try:
+            return bool(readable([sock], 0))
+        except (OSError, ValueError):
+            self.event_queue.put("Evt17")
+            return False
 
     def close(self) -> None:
         super().close()
@@ -139,7 +157,6 @@ class BridgeRequestHandler(RequestHandler):
 def _peer_speaks(sock: socket.socket, timeout: float | None) -> bool:
     """Wait for the peer's first byte; False if it closed or stayed silent."""
     try:
-        readable, _, _ = select.select([sock], [], [], timeout)
-        return bool(readable) and sock.recv(1, socket.MSG_PEEK) != b""
+        return bool(readable([sock], timeout)) and sock.recv(1, socket.MSG_PEEK) != b""
     except OSError:
         return False

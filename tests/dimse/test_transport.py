@@ -2,20 +2,25 @@
 
 Protects: a PDU is read whole into one buffer, however the peer's bytes are split; a peer
 that closes mid-PDU gives what arrived (pynetdicom then treats the connection as closed);
-pynetdicom's per-PDU logging handlers are not bound to the bridge's associations.
+pynetdicom's per-PDU logging handlers are not bound to the bridge's associations; a
+connection whose descriptor is past 1023 (``select``'s limit) is served.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import socket
 import threading
 import time
+from collections.abc import Iterator
 
+import pytest
 from pynetdicom import AE, evt
 
+from dimse_bridge.polling import readable
 from dimse_bridge.transport import QuickAckSocket
-from tests.dimse.harness import BRIDGE_AE, Bridge
+from tests.dimse.harness import BRIDGE_AE, Bridge, call_dcmtk
 
 VERIFICATION = "1.2.840.10008.1.1"
 
@@ -73,3 +78,46 @@ def test_pynetdicom_logging_handlers_are_not_bound(bridge: Bridge) -> None:
         assert assoc.send_c_echo().Status == 0x0000
     finally:
         assoc.release()
+
+
+@pytest.fixture
+def descriptors_past_select() -> Iterator[None]:
+    """This process's next descriptors are past 1023, as in a busy ``cloudpacs serve``."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 2048
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        pytest.skip(f"the open-files hard limit ({hard}) is below {wanted}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
+    null = os.open(os.devnull, os.O_RDONLY)
+    held = [null]
+    try:
+        while held[-1] < 1100:
+            held.append(os.dup(null))
+        yield
+    finally:
+        for descriptor in held:
+            os.close(descriptor)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_a_connection_past_descriptor_1023_is_served(
+    bridge: Bridge, dcmtk: None, descriptors_past_select: None
+) -> None:
+    done = call_dcmtk("echoscu", "WORKSTATION_1", bridge.port)
+    assert done.returncode == 0, done.stdout + done.stderr
+    [event] = [e for e in bridge.audit() if e["action"] == "echo"]
+    assert event["outcome"] == "success"
+
+
+def test_readable_finds_data_and_refuses_a_closed_socket() -> None:
+    reader, sender = socket.socketpair()
+    try:
+        assert readable([reader, sender], 0) == []
+        sender.sendall(b"x")
+        assert readable([reader, sender], 5) == [reader]
+        sender.close()
+        with pytest.raises(OSError):
+            readable([sender], 0)
+    finally:
+        reader.close()
+        sender.close()
