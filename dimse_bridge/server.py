@@ -22,6 +22,7 @@ from typing import Any
 from pynetdicom import AE
 from pynetdicom import _config as pynetdicom_config
 from pynetdicom.association import Association
+from pynetdicom.transport import AddressInformation, AssociationSocket
 
 from cloudpacs.runtime import Services
 from cloudpacs.security.audit import AuditEvent, AuditSink, EntryPoint, Outcome
@@ -29,13 +30,26 @@ from cloudpacs.settings import Settings
 from dimse_bridge import contexts, handlers, tls
 from dimse_bridge.bridge import NOT_AUTHORIZED, Bridge
 from dimse_bridge.settings import DimseSettings, load_dimse_settings
-from dimse_bridge.transport import BridgeRequestHandler, BridgeServer
+from dimse_bridge.transport import BridgeRequestHandler, BridgeServer, QuickAckSocket
 
 log = logging.getLogger("dimse_bridge")
 
 
+class BridgeAE(AE):
+    """The bridge's AE: the sub-associations it opens for C-MOVE use the same socket class as
+    the associations it accepts (``transport.QuickAckSocket``: one buffer per PDU, ``poll``
+    instead of ``select``)."""
+
+    def _create_socket(
+        self, assoc: Association, address: AddressInformation, tls_args: Any
+    ) -> AssociationSocket:
+        sock = super()._create_socket(assoc, address, tls_args)
+        sock.__class__ = QuickAckSocket
+        return sock
+
+
 def build_ae(settings: DimseSettings) -> AE:
-    ae = AE(ae_title=settings.ae_title)
+    ae = BridgeAE(ae_title=settings.ae_title)
     ae.maximum_associations = settings.max_associations
     ae.maximum_pdu_size = settings.max_pdu
     ae.acse_timeout = settings.acse_timeout

@@ -3,7 +3,8 @@
 Protects: a PDU is read whole into one buffer, however the peer's bytes are split; a peer
 that closes mid-PDU gives what arrived (pynetdicom then treats the connection as closed);
 pynetdicom's per-PDU logging handlers are not bound to the bridge's associations; a
-connection whose descriptor is past 1023 (``select``'s limit) is served.
+connection whose descriptor is past 1023 (``select``'s limit) is served, and so is a C-MOVE
+whose sub-association's descriptor is (DCMTK ``movescu`` and ``storescp`` as the peers).
 """
 
 from __future__ import annotations
@@ -11,16 +12,22 @@ from __future__ import annotations
 import os
 import resource
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
+from pydicom.uid import generate_uid
 from pynetdicom import AE, evt
 
 from dimse_bridge.polling import readable
 from dimse_bridge.transport import QuickAckSocket
-from tests.dimse.harness import BRIDGE_AE, Bridge, call_dcmtk
+from tests.dimse.factory import ct_instance, dataset_bytes, part10
+from tests.dimse.harness import BRIDGE_AE, Bridge, call_dcmtk, start_bridge
+from tests.support.server import free_port
 
 VERIFICATION = "1.2.840.10008.1.1"
 
@@ -82,6 +89,12 @@ def test_pynetdicom_logging_handlers_are_not_bound(bridge: Bridge) -> None:
 
 @pytest.fixture
 def descriptors_past_select() -> Iterator[None]:
+    with _descriptors_past_select():
+        yield
+
+
+@contextmanager
+def _descriptors_past_select() -> Iterator[None]:
     """This process's next descriptors are past 1023, as in a busy ``cloudpacs serve``."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     wanted = 2048
@@ -121,3 +134,41 @@ def test_readable_finds_data_and_refuses_a_closed_socket() -> None:
     finally:
         reader.close()
         sender.close()
+
+
+def test_a_c_move_past_descriptor_1023_reaches_its_destination(tmp_path: Path, dcmtk: None) -> None:
+    port = free_port()
+    received = tmp_path / "received"
+    received.mkdir()
+    storescp = subprocess.Popen(
+        ["storescp", "-aet", "STORESCP", "-od", str(received), str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    bridge = start_bridge(tmp_path, move_destinations={"STORESCP": f"127.0.0.1:{port}"})
+    try:
+        study = generate_uid()
+        stored = part10(ct_instance(study, generate_uid(), 1))
+        assert bridge.services.ingest.store(stored).ok
+        with _descriptors_past_select():
+            done = call_dcmtk(
+                "movescu",
+                "WORKSTATION_1",
+                bridge.port,
+                options=[
+                    "-S",
+                    "-aem",
+                    "STORESCP",
+                    "-k",
+                    "QueryRetrieveLevel=STUDY",
+                    "-k",
+                    f"StudyInstanceUID={study}",
+                ],
+            )
+        assert done.returncode == 0, done.stdout + done.stderr
+        [arrived] = list(received.iterdir())
+        assert dataset_bytes(arrived.read_bytes()) == dataset_bytes(stored)
+    finally:
+        bridge.server.stop()
+        storescp.terminate()
+        storescp.wait(timeout=10)
