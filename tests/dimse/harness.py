@@ -13,12 +13,15 @@ import json
 import logging
 import subprocess
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydicom.dataset import Dataset
+from pynetdicom import AE
+from pynetdicom.association import Association
 from pynetdicom.transport import ThreadedAssociationServer
 
 from cloudpacs.runtime import Services, build_services
@@ -33,6 +36,7 @@ AE_ROLES = {
     "RESEARCH_*": "researcher",
     "ADMIN": "admin",
 }
+VERIFICATION = "1.2.840.10008.1.1"
 DCMTK_TOOLS = ("echoscu", "storescu", "findscu", "getscu", "movescu")
 ALL_SYNTAXES = [
     "1.2.840.10008.1.2.1",
@@ -144,3 +148,22 @@ def query(**attrs: Any) -> Dataset:
     for keyword, value in attrs.items():
         setattr(ds, keyword, value)
     return ds
+
+
+def associate(port: int, calling: str, called: str = BRIDGE_AE) -> Association:
+    """A Verification association from ``calling`` to the bridge (or to ``called``)."""
+    ae = AE(ae_title=calling)
+    ae.add_requested_context(VERIFICATION)
+    ae.acse_timeout = 5
+    return ae.associate("127.0.0.1", port, ae_title=called)
+
+
+def accepted_association(bridge: Bridge) -> Association:
+    """The bridge's side of its one association, once the bridge lists it."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        found = bridge.server.server.active_associations
+        if found:
+            return found[0]
+        time.sleep(0.01)
+    raise AssertionError("the bridge shows no association")

@@ -11,23 +11,13 @@ import socket
 import time
 from pathlib import Path
 
-from pynetdicom import AE
 from pynetdicom.association import Association
 
 from cloudpacs.runtime import build_services
 from cloudpacs.settings import load_settings
 from dimse_bridge.server import start
 from dimse_bridge.settings import load_dimse_settings
-from tests.dimse.harness import BRIDGE_AE, Bridge, call_dcmtk, start_bridge
-
-VERIFICATION = "1.2.840.10008.1.1"
-
-
-def _associate(port: int, calling: str, called: str = BRIDGE_AE) -> Association:
-    ae = AE(ae_title=calling)
-    ae.add_requested_context(VERIFICATION)
-    ae.acse_timeout = 5
-    return ae.associate("127.0.0.1", port, ae_title=called)
+from tests.dimse.harness import Bridge, associate, call_dcmtk, start_bridge
 
 
 def _rejection(assoc: Association) -> tuple[int, int, int]:
@@ -38,7 +28,7 @@ def _rejection(assoc: Association) -> tuple[int, int, int]:
 
 
 def test_echo_from_a_known_ae_is_audited(bridge: Bridge) -> None:
-    assoc = _associate(bridge.port, "WORKSTATION_1")
+    assoc = associate(bridge.port, "WORKSTATION_1")
     assert assoc.is_established
     status = assoc.send_c_echo()
     assoc.release()
@@ -55,7 +45,7 @@ def test_echo_from_a_known_ae_is_audited(bridge: Bridge) -> None:
 
 
 def test_unknown_calling_ae_is_rejected(bridge: Bridge) -> None:
-    assoc = _associate(bridge.port, "INTRUDER")
+    assoc = associate(bridge.port, "INTRUDER")
     assert assoc.is_rejected
     assert _rejection(assoc) == (0x01, 0x01, 0x03)
     [event] = bridge.audit()
@@ -64,7 +54,7 @@ def test_unknown_calling_ae_is_rejected(bridge: Bridge) -> None:
 
 
 def test_wrong_called_ae_is_rejected(bridge: Bridge) -> None:
-    assoc = _associate(bridge.port, "WORKSTATION_1", called="SOMEONE_ELSE")
+    assoc = associate(bridge.port, "WORKSTATION_1", called="SOMEONE_ELSE")
     assert assoc.is_rejected
     assert _rejection(assoc) == (0x01, 0x01, 0x07)
     [event] = bridge.audit()
@@ -74,9 +64,9 @@ def test_wrong_called_ae_is_rejected(bridge: Bridge) -> None:
 def test_association_limit_rejects_transiently(tmp_path: Path) -> None:
     running = start_bridge(tmp_path, max_associations=1)
     try:
-        first = _associate(running.port, "ADMIN")
+        first = associate(running.port, "ADMIN")
         assert first.is_established
-        second = _associate(running.port, "ADMIN")
+        second = associate(running.port, "ADMIN")
         assert second.is_rejected
         assert _rejection(second) == (0x02, 0x03, 0x02)
         first.release()
@@ -104,7 +94,7 @@ def test_silent_connections_do_not_hold_association_slots(tmp_path: Path) -> Non
     try:
         for _ in range(3):
             socket.create_connection(("127.0.0.1", running.port), timeout=2).close()
-        assoc = _associate(running.port, "ADMIN")
+        assoc = associate(running.port, "ADMIN")
         assert assoc.is_established
         assoc.release()
         assert [e["action"] for e in running.audit()] == ["associate"]
@@ -121,7 +111,7 @@ def test_association_that_cannot_be_audited_is_aborted(tmp_path: Path) -> None:
     core = load_settings(data_dir=tmp_path, fsync=False)
     running = start(build_services(core), core, load_dimse_settings(port=0), audit=_BrokenSink())
     try:
-        assoc = _associate(running.port, "ANY_AE")
+        assoc = associate(running.port, "ANY_AE")
         deadline = time.monotonic() + 5
         while not assoc.is_aborted and time.monotonic() < deadline:
             time.sleep(0.05)

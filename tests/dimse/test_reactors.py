@@ -11,32 +11,15 @@ import select
 import threading
 import time
 
-from pynetdicom import AE
-from pynetdicom.association import Association
-
 from dimse_bridge.reactors import IDLE_WAIT_S, PromptDimse, PromptDul, Waker, WakingQueue
-from tests.dimse.harness import BRIDGE_AE, Bridge
-
-VERIFICATION = "1.2.840.10008.1.1"
-
-
-def _accepted(bridge: Bridge) -> Association:
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        found = bridge.server.server.active_associations
-        if found:
-            return found[0]
-        time.sleep(0.01)
-    raise AssertionError("the bridge shows no association")
+from tests.dimse.harness import Bridge, accepted_association, associate
 
 
 def test_an_idle_association_waits_instead_of_polling(bridge: Bridge) -> None:
-    ae = AE(ae_title="WORKSTATION_1")
-    ae.add_requested_context(VERIFICATION)
-    assoc = ae.associate("127.0.0.1", bridge.port, ae_title=BRIDGE_AE)
+    assoc = associate(bridge.port, "WORKSTATION_1")
     assert assoc.is_established
     try:
-        accepted = _accepted(bridge)
+        accepted = accepted_association(bridge)
         assert isinstance(accepted.dul, PromptDul)
         assert isinstance(accepted.dimse, PromptDimse)
         turns = [0]

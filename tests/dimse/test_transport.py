@@ -21,15 +21,19 @@ from pathlib import Path
 
 import pytest
 from pydicom.uid import generate_uid
-from pynetdicom import AE, evt
+from pynetdicom import evt
 
 from dimse_bridge.polling import readable
 from dimse_bridge.transport import QuickAckSocket
 from tests.dimse.factory import ct_instance, dataset_bytes, part10
-from tests.dimse.harness import BRIDGE_AE, Bridge, call_dcmtk, start_bridge
+from tests.dimse.harness import (
+    Bridge,
+    accepted_association,
+    associate,
+    call_dcmtk,
+    start_bridge,
+)
 from tests.support.server import free_port
-
-VERIFICATION = "1.2.840.10008.1.1"
 
 
 def _reading_socket(peer: socket.socket) -> QuickAckSocket:
@@ -74,12 +78,10 @@ def test_a_peer_closing_mid_pdu_gives_what_arrived() -> None:
 
 
 def test_pynetdicom_logging_handlers_are_not_bound(bridge: Bridge) -> None:
-    ae = AE(ae_title="WORKSTATION_1")
-    ae.add_requested_context(VERIFICATION)
-    assoc = ae.associate("127.0.0.1", bridge.port, ae_title=BRIDGE_AE)
+    assoc = associate(bridge.port, "WORKSTATION_1")
     assert assoc.is_established
     try:
-        [accepted] = bridge.server.server.active_associations
+        accepted = accepted_association(bridge)
         for event in (evt.EVT_PDU_RECV, evt.EVT_PDU_SENT, evt.EVT_DIMSE_RECV, evt.EVT_DIMSE_SENT):
             assert accepted.get_handlers(event) == []
         assert assoc.send_c_echo().Status == 0x0000
