@@ -75,7 +75,7 @@ class QuickAckSocket(AssociationSocket):
             read += got
         view.release()
         del data[read:]
-        if _QUICKACK is not None and sock is not None:
+        if _QUICKACK is not None:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
         return data
