@@ -1,5 +1,6 @@
 """The file store's reads for sending: large files mapped with every page read in, small ones
-and kernels that cannot read a mapping in up front read as ``get`` reads them."""
+and kernels that cannot read a mapping in up front read as ``get`` reads them. And a put whose
+folder a concurrent delete prunes still stores its object."""
 
 from __future__ import annotations
 
@@ -57,3 +58,25 @@ def test_where_pages_cannot_be_read_in_up_front_files_are_read(
     assert file_store._populate_unsupported
     monkeypatch.setattr(file_store, "_MADV_POPULATE_READ", 22)
     assert isinstance(store.get_buffer("a/large"), bytes)  # not tried again
+
+
+def test_a_put_survives_a_delete_pruning_its_folder_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A delete of a folder's last object removes the folder; one that does so between the
+    put's making of the folder and of its temporary file must not fail the put."""
+    blobs = FileBlobStore(tmp_path / "blobs", fsync=False)
+    blobs.put("s/1/a", b"a", sha256=hashlib.sha256(b"a").hexdigest(), overwrite=False)
+    make_temporary = file_store.tempfile.mkstemp
+    pruned = []
+
+    def delete_first(*args: object, **kwargs: object) -> tuple[int, str]:
+        if not pruned:
+            pruned.append(True)
+            blobs.delete("s/1/a")  # the folder's last object: s/1 and s are pruned
+            assert not (tmp_path / "blobs" / "s").exists()
+        return make_temporary(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(file_store.tempfile, "mkstemp", delete_first)
+    blobs.put("s/1/b", b"b", sha256=hashlib.sha256(b"b").hexdigest(), overwrite=False)
+    assert pruned and blobs.get("s/1/b") == b"b"

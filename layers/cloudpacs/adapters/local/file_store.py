@@ -57,8 +57,7 @@ class FileBlobStore:
 
     def put(self, key: str, data: bytes, *, sha256: str, overwrite: bool) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        fd, tmp_name = _temporary_in(path.parent)
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -228,6 +227,28 @@ def _read_chunks(path: Path, chunk_size: int) -> Iterator[bytes]:
     with open(path, "rb") as fh:
         while chunk := fh.read(chunk_size):
             yield chunk
+
+
+FOLDER_ATTEMPTS = 5
+
+
+def _temporary_in(folder: Path) -> tuple[int, str]:
+    """A new temporary file in ``folder``, made with its parents if missing.
+
+    A ``delete`` of the folder's last object removes the emptied folders
+    (``_prune_empty_parents``); one that does so between our making the folder and the file
+    in it fails the making (``FileExistsError`` from ``mkdir`` finding it gone when it checks,
+    ``FileNotFoundError`` from the file): make them again. Once the file is in the folder, a
+    prune no longer removes it.
+    """
+    for attempt in range(FOLDER_ATTEMPTS):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            return tempfile.mkstemp(dir=folder, prefix=".tmp-")
+        except (FileExistsError, FileNotFoundError):
+            if attempt == FOLDER_ATTEMPTS - 1 or (folder.exists() and not folder.is_dir()):
+                raise
+    raise AssertionError("unreachable")
 
 
 def _prune_empty_parents(folder: Path, root: Path) -> None:
